@@ -1,0 +1,171 @@
+# marketing: the operator console of the marketing system.
+#
+#   make            build the console, the demo backend and the data generator
+#   make demo       run the console on the embedded demo stack (all steps)
+#   make check      unit, integration and end-to-end tests (real PostgreSQL, tmux)
+#   make asan       the same suite on an AddressSanitizer+UBSan build
+#   make coverage   line coverage of src/ (fails under 80%)
+#   make lint       cppcheck and clang-tidy
+#   make deps       install the Debian packages the build, tests and demo need
+#   make install    PREFIX=/usr/local DESTDIR= ; V=1 shows the commands
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR := $(PREFIX)/bin
+MANDIR := $(PREFIX)/share/man
+DATADIR := $(PREFIX)/share/marketing
+SYSCONFDIR ?= /etc
+
+B ?= build
+CC ?= cc
+PKGS := ncursesw libpq libcurl jansson
+TEST_PKGS := cmocka
+BACKEND_PKGS := libpq jansson libmicrohttpd
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
+BACKEND_CFLAGS := $(shell pkg-config --cflags $(BACKEND_PKGS) 2>/dev/null)
+BACKEND_LIBS := $(shell pkg-config --libs $(BACKEND_PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+        -Wwrite-strings -Wno-missing-field-initializers -Werror
+OPT ?= -O2 -g
+SAN ?=
+CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(SAN) $(WARN) \
+              -DMARKETING_VERSION='"$(VERSION)"' -DMARKETING_DATADIR='"$(DATADIR)"' \
+              -DMARKETING_SYSCONFDIR='"$(SYSCONFDIR)"' -Isrc -Iui -I$(B)/gen $(CFLAGS)
+LDFLAGS_ALL := $(SAN) $(LDFLAGS) -pthread
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+CORE_SRC := $(filter-out src/main.c,$(wildcard src/*.c))
+UI_SRC := $(wildcard ui/*.c)
+BACKEND_SRC := $(wildcard demo/backend/*.c)
+GEN_SRC := $(wildcard demo/gen/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+SQL := $(sort $(wildcard sql/[0-9]*.sql))
+
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/migrations.o
+UI_OBJ := $(UI_SRC:%.c=$(B)/obj/%.o)
+BACKEND_OBJ := $(BACKEND_SRC:%.c=$(B)/obj/%.o)
+GEN_OBJ := $(GEN_SRC:%.c=$(B)/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+PROGS := $(B)/marketing $(B)/marketing-demo-backend $(B)/marketing-demo-gen
+
+.PHONY: all check unit asan coverage lint deps install uninstall demo demo-up demo-down clean
+all: $(PROGS) $(UNIT_BIN)
+
+$(B)/gen/migrations.c: $(SQL) tools/embed-sql.sh
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)sh tools/embed-sql.sh $(SQL) >$@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/migrations.o: $(B)/gen/migrations.c
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+$(B)/obj/demo/%.o: demo/%.c
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(BACKEND_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/tests/%.o: tests/%.c
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/obj/%.o: %.c
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libmarketing.a: $(CORE_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/marketing: $(B)/obj/src/main.o $(UI_OBJ) $(B)/libmarketing.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(B)/marketing-demo-backend: $(BACKEND_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(BACKEND_LIBS) $(PKG_LIBS) -lm
+
+$(B)/marketing-demo-gen: $(GEN_OBJ)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lm
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libmarketing.a
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) -lm
+
+# The README's test command. Starts its own PostgreSQL clusters and demo stacks.
+check: all
+	$(Q)MARKETING_BUILD=$(CURDIR)/$(B) tests/run.sh $(TESTS)
+
+unit: all
+	$(Q)MARKETING_BUILD=$(CURDIR)/$(B) tests/run.sh unit
+
+asan:
+	$(Q)$(MAKE) --no-print-directory B=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
+
+coverage:
+	$(Q)rm -rf build-cov/obj
+	$(Q)$(MAKE) --no-print-directory B=build-cov OPT='-O0 -g' SAN='--coverage' check
+	$(Q)gcovr --root . --object-directory build-cov/obj --filter 'src/' \
+	    --print-summary --fail-under-line 80 -o build-cov/coverage.txt build-cov/obj
+	@tail -n 3 build-cov/coverage.txt
+
+LINT_SRC := $(wildcard src/*.c ui/*.c demo/*/*.c)
+lint: $(B)/gen/migrations.c
+	$(call msg,CPPCHECK,src ui demo)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	    --inline-suppr --std=c11 -Isrc -Iui $(LINT_SRC)
+	$(call msg,TIDY,src ui demo)
+	$(Q)clang-tidy --quiet $(LINT_SRC) -- -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	    -DMARKETING_VERSION='"$(VERSION)"' -Isrc -Iui -I$(B)/gen $(PKG_CFLAGS) $(BACKEND_CFLAGS) 2>/dev/null
+
+deps:
+	$(Q)tools/deps.sh
+
+demo: $(PROGS)
+	$(Q)MARKETING_BUILD=$(CURDIR)/$(B) demo/stack.sh demo
+
+demo-up: $(PROGS)
+	$(Q)MARKETING_BUILD=$(CURDIR)/$(B) demo/stack.sh up $(CURDIR)/.demo
+
+demo-down:
+	$(Q)MARKETING_BUILD=$(CURDIR)/$(B) demo/stack.sh down $(CURDIR)/.demo
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(DATADIR)/themes $(DESTDIR)$(DATADIR)/demo $(DESTDIR)$(SYSCONFDIR)/marketing
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 644 man/marketing.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/marketing.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 themes/*.theme $(DESTDIR)$(DATADIR)/themes/
+	install -m 644 marketing.conf $(DESTDIR)$(DATADIR)/marketing.conf.sample
+	test -e $(DESTDIR)$(SYSCONFDIR)/marketing/marketing.conf || \
+	    install -m 644 marketing.conf $(DESTDIR)$(SYSCONFDIR)/marketing/marketing.conf
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGS)))
+	rm -f $(DESTDIR)$(MANDIR)/man1/marketing.1 $(DESTDIR)$(MANDIR)/man5/marketing.conf.5
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build build-asan build-cov
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,69 @@
+# Shared helpers for the shell tests in tests/integration and tests/e2e.
+# Sourced, not run. Every test gets a private PostgreSQL cluster or demo
+# stack that is torn down when the test exits, whatever happens.
+#
+# Exit codes: 0 passed, 77 skipped, anything else failed.
+set -euo pipefail
+
+T_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+T_BUILD=${MARKETING_BUILD:-$T_TOP/build}
+MKT=$T_BUILD/marketing
+export MARKETING_BUILD=$T_BUILD
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/marketing-test.XXXXXX")
+chmod 755 "$T_TMP"
+T_CLEANUP=()
+
+t_cleanup() {
+    local i
+    for ((i = ${#T_CLEANUP[@]} - 1; i >= 0; i--)); do
+        eval "${T_CLEANUP[i]}" >/dev/null 2>&1 || true
+    done
+    rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# defer CMD: run CMD when the test exits (last deferred runs first)
+defer() { T_CLEANUP+=("$*"); }
+
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+skip() { printf 'SKIP: %s\n' "$*" >&2; exit 77; }
+note() { printf '  %s\n' "$*" >&2; }
+
+# check DESC COND...: fail with DESC unless the command succeeds
+check() { local d=$1; shift; "$@" || fail "$d"; }
+
+# eq DESC GOT WANT
+eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds
+wait_for() {
+    local limit=$1 i
+    shift
+    for ((i = 0; i < limit * 10; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# pg_up: a private cluster with an empty 'marketing' database; sets PGDSN
+pg_up() {
+    "$T_TOP/demo/stack.sh" pg-up "$T_TMP/pg"
+    defer "'$T_TOP/demo/stack.sh' pg-down '$T_TMP/pg'"
+    PGDSN=$(cat "$T_TMP/pg/dsn")
+    export PGDSN
+}
+
+# sql QUERY [ARGS]: one value or rows, unaligned, no headers
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$PGDSN" -c "$@"; }
+
+# stack_up: the whole demo stack (database, data, backend); sources its env
+stack_up() {
+    STACK_QUIET=1 "$T_TOP/demo/stack.sh" up "$T_TMP/stack"
+    defer "STACK_QUIET=1 '$T_TOP/demo/stack.sh' down '$T_TMP/stack'"
+    # shellcheck disable=SC1091
+    . "$T_TMP/stack/env"
+    PGDSN=$MARKETING_DSN
+    export PGDSN
+}
