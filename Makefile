@@ -72,7 +72,7 @@ $(B)/gen/migrations.c: $(SQL) tools/embed-sql.sh
 $(B)/obj/gen/migrations.o: $(B)/gen/migrations.c
 	$(call msg,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/obj/demo/%.o: demo/%.c
 	$(call msg,CC,$<)
@@ -95,7 +95,7 @@ $(B)/libmarketing.a: $(CORE_OBJ)
 
 $(B)/marketing: $(B)/obj/src/main.o $(UI_OBJ) $(B)/libmarketing.a
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lm
 
 $(B)/marketing-demo-backend: $(BACKEND_OBJ)
 	$(call msg,LD,$@)

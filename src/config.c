@@ -1,0 +1,497 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#define OFF(field) offsetof(struct config, field)
+
+const struct opt_def config_options[] = {
+    { "dsn", OPT_STRING, "", OFF(dsn), NULL, NULL,
+      "PostgreSQL connection: a conninfo string (host=db1 dbname=marketing) or a URI "
+      "(postgresql://db1/marketing). Empty uses libpq's PG* variables and service file. "
+      "Never put a password here: use ~/.pgpass or a service file." },
+    { "refresh", OPT_DURATION, "2s", OFF(refresh_ms), "100ms", "1h",
+      "How often the panes re-read the database, besides the instant refresh that "
+      "a change notification (LISTEN) brings. A duration: 500ms, 2s, 1m." },
+    { "environment", OPT_STRING, "", OFF(environment), NULL, NULL,
+      "A name for the system this console works on (staging, production), shown in "
+      "the status line. 'production' gets its own accent colour." },
+};
+const size_t config_options_count = sizeof config_options / sizeof config_options[0];
+
+static size_t opt_index(const struct opt_def *opt) { return (size_t)(opt - config_options); }
+
+static void *opt_ptr(struct config *cfg, const struct opt_def *opt)
+{
+    return (char *)cfg + opt->offset;
+}
+
+static const void *opt_cptr(const struct config *cfg, const struct opt_def *opt)
+{
+    return (const char *)cfg + opt->offset;
+}
+
+long config_parse_duration(const char *s)
+{
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    char *end;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0 || !isfinite(v))
+        return -1;
+    double mult;
+    if (strcmp(end, "ms") == 0)
+        mult = 1;
+    else if (strcmp(end, "s") == 0)
+        mult = 1000;
+    else if (strcmp(end, "m") == 0)
+        mult = 60000;
+    else if (strcmp(end, "h") == 0)
+        mult = 3600000;
+    else
+        return -1;
+    double ms = v * mult;
+    if (ms > 86400000.0 * 366)
+        return -1;
+    return (long)llround(ms);
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    static const char *yes[] = { "true", "yes", "on", "1" }, *no[] = { "false", "no", "off", "0" };
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0) { *out = true; return true; }
+        if (strcasecmp(s, no[i]) == 0) { *out = false; return true; }
+    }
+    return false;
+}
+
+int config_set(struct config *cfg, const struct opt_def *opt, const char *value,
+               const char *source, char *err, size_t errsz)
+{
+    switch (opt->type) {
+    case OPT_STRING: {
+        char *dup = strdup(value);
+        if (!dup) {
+            snprintf(err, errsz, "%s: out of memory", opt->name);
+            return -1;
+        }
+        char **p = opt_ptr(cfg, opt);
+        free(*p);
+        *p = dup;
+        break;
+    }
+    case OPT_DURATION: {
+        long ms = config_parse_duration(value);
+        long lo = opt->min ? config_parse_duration(opt->min) : 0;
+        long hi = opt->max ? config_parse_duration(opt->max) : 86400000L;
+        if (ms < 0) {
+            snprintf(err, errsz, "%s: '%s' is not a duration (like 500ms, 2s or 1m)", opt->name, value);
+            return -1;
+        }
+        if (ms < lo || ms > hi) {
+            snprintf(err, errsz, "%s: %s is out of range (%s to %s)", opt->name, value,
+                     opt->min ? opt->min : "0", opt->max ? opt->max : "1d");
+            return -1;
+        }
+        *(int *)opt_ptr(cfg, opt) = (int)ms;
+        break;
+    }
+    case OPT_BOOL: {
+        bool b;
+        if (!parse_bool(value, &b)) {
+            snprintf(err, errsz, "%s: '%s' is not a boolean (true or false)", opt->name, value);
+            return -1;
+        }
+        *(bool *)opt_ptr(cfg, opt) = b;
+        break;
+    }
+    }
+    size_t i = opt_index(opt);
+    free(cfg->source[i]);
+    cfg->source[i] = strdup(source);
+    return 0;
+}
+
+void config_init(struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    char err[256];
+    for (size_t i = 0; i < config_options_count; i++) {
+        /* the defaults are ours and valid; a failure here is a bug */
+        if (config_set(cfg, &config_options[i], config_options[i].def, "default", err, sizeof err) != 0)
+            abort();
+    }
+}
+
+void config_free(struct config *cfg)
+{
+    for (size_t i = 0; i < config_options_count; i++) {
+        if (config_options[i].type == OPT_STRING) {
+            char **p = opt_ptr(cfg, &config_options[i]);
+            free(*p);
+            *p = NULL;
+        }
+        free(cfg->source[i]);
+        cfg->source[i] = NULL;
+    }
+}
+
+void config_errors_free(struct config_errors *errs)
+{
+    for (size_t i = 0; i < errs->n; i++)
+        free(errs->msg[i]);
+    free(errs->msg);
+    errs->msg = NULL;
+    errs->n = 0;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void add_error(struct config_errors *errs, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char **grown = realloc(errs->msg, (errs->n + 1) * sizeof *grown);
+    if (!grown)
+        return;
+    errs->msg = grown;
+    errs->msg[errs->n] = strdup(buf);
+    if (errs->msg[errs->n])
+        errs->n++;
+}
+
+const struct opt_def *config_find(const char *name)
+{
+    for (size_t i = 0; i < config_options_count; i++) {
+        const char *a = config_options[i].name, *b = name;
+        while (*a && (*a == *b || (*a == '_' && *b == '-'))) {
+            a++;
+            b++;
+        }
+        if (!*a && !*b)
+            return &config_options[i];
+    }
+    return NULL;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Unquotes "..." in place (\" and \\ escapes). NULL if malformed. */
+static char *unquote(char *v)
+{
+    if (*v != '"')
+        return v;
+    char *w = v, *r = v + 1;
+    for (; *r && *r != '"'; r++) {
+        if (*r == '\\' && (r[1] == '"' || r[1] == '\\'))
+            r++;
+        *w++ = *r;
+    }
+    if (*r != '"' || *trim(r + 1) != '\0')
+        return NULL;
+    *w = '\0';
+    return v;
+}
+
+int config_parse(struct config *cfg, const char *name, const char *text,
+                 struct config_errors *errs)
+{
+    int nerr = 0, lineno = 0;
+    const char *p = text;
+    while (*p) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        lineno++;
+        char *line = strndup(p, len);
+        p += len + (eol ? 1 : 0);
+        if (!line)
+            return nerr + 1;
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#') {
+            free(line);
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            add_error(errs, "%s:%d: expected 'name = value'", name, lineno);
+            nerr++;
+            free(line);
+            continue;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = unquote(trim(eq + 1));
+        const struct opt_def *opt = config_find(key);
+        char err[512], src[300];
+        if (!opt) {
+            add_error(errs, "%s:%d: unknown option '%.64s'", name, lineno, key);
+            nerr++;
+        } else if (!val) {
+            add_error(errs, "%s:%d: %s: unterminated quoted value", name, lineno, opt->name);
+            nerr++;
+        } else {
+            snprintf(src, sizeof src, "%s:%d", name, lineno);
+            if (config_set(cfg, opt, val, src, err, sizeof err) != 0) {
+                add_error(errs, "%s:%d: %s", name, lineno, err);
+                nerr++;
+            }
+        }
+        free(line);
+    }
+    return nerr;
+}
+
+static char *read_file(const char *path, char *err, size_t errsz)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (n + 1 == cap) {
+            if (cap >= (1u << 20)) {
+                snprintf(err, errsz, "%s: larger than 1 MiB", path);
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            char *g = realloc(buf, cap * 2);
+            if (!g) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = g;
+            cap *= 2;
+        }
+    }
+    if (buf && ferror(f)) {
+        snprintf(err, errsz, "%s: %s", path, strerror(errno));
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    else if (!*err)
+        snprintf(err, errsz, "%s: out of memory", path);
+    return buf;
+}
+
+int config_load_file(struct config *cfg, const char *path, const char **used,
+                     struct config_errors *errs)
+{
+    static char found[4096];
+    char err[512] = "";
+    *used = NULL;
+    if (!path) {
+        const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+        if (xdg && *xdg)
+            snprintf(found, sizeof found, "%s/marketing/marketing.conf", xdg);
+        else if (home && *home)
+            snprintf(found, sizeof found, "%s/.config/marketing/marketing.conf", home);
+        else
+            found[0] = '\0';
+        if (!found[0] || access(found, F_OK) != 0)
+            snprintf(found, sizeof found, "%s/marketing/marketing.conf", MARKETING_SYSCONFDIR);
+        if (access(found, F_OK) != 0)
+            return 0;
+        path = found;
+    }
+    char *text = read_file(path, err, sizeof err);
+    if (!text) {
+        add_error(errs, "%s", err);
+        return 1;
+    }
+    *used = path;
+    int n = config_parse(cfg, path, text, errs);
+    free(text);
+    return n;
+}
+
+int config_load_env(struct config *cfg, char *const *envp, struct config_errors *errs)
+{
+    int nerr = 0;
+    for (size_t i = 0; i < config_options_count; i++) {
+        char var[64] = "MARKETING_";
+        size_t n = strlen(var);
+        for (const char *c = config_options[i].name; *c && n + 1 < sizeof var; c++)
+            var[n++] = (char)toupper((unsigned char)*c);
+        var[n] = '\0';
+        for (char *const *e = envp; e && *e; e++) {
+            if (strncmp(*e, var, n) == 0 && (*e)[n] == '=') {
+                char err[512];
+                if (config_set(cfg, &config_options[i], *e + n + 1, var, err, sizeof err) != 0) {
+                    add_error(errs, "%s: %s", var, err);
+                    nerr++;
+                }
+            }
+        }
+    }
+    return nerr;
+}
+
+char *config_redact_dsn(const char *dsn)
+{
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(dsn ? dsn : "", &errmsg);
+    if (!opts) {
+        PQfreemem(errmsg);
+        return strdup("(unparseable)");
+    }
+    bool has_password = false;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+            has_password = true;
+    char *out;
+    if (!has_password) {
+        out = strdup(dsn ? dsn : "");
+    } else {
+        /* rebuild as key=value without the password */
+        size_t cap = strlen(dsn) + 64;
+        out = calloc(1, cap);
+        for (PQconninfoOption *o = opts; out && o->keyword; o++) {
+            if (!o->val || !*o->val)
+                continue;
+            const char *v = strcmp(o->keyword, "password") == 0 ? "***" : o->val;
+            size_t need = strlen(out) + strlen(o->keyword) + strlen(v) + 4;
+            if (need > cap) {
+                char *g = realloc(out, need * 2);
+                if (!g) {
+                    free(out);
+                    out = NULL;
+                    break;
+                }
+                out = g;
+                cap = need * 2;
+            }
+            if (*out)
+                strcat(out, " ");
+            strcat(out, o->keyword);
+            strcat(out, "=");
+            strcat(out, v);
+        }
+    }
+    PQconninfoFree(opts);
+    return out;
+}
+
+static void format_value(const struct config *cfg, const struct opt_def *opt, char *buf, size_t n)
+{
+    const void *p = opt_cptr(cfg, opt);
+    switch (opt->type) {
+    case OPT_STRING: {
+        const char *s = *(char *const *)p;
+        if (opt->offset == OFF(dsn)) {
+            char *r = config_redact_dsn(s);
+            snprintf(buf, n, "\"%s\"", r ? r : "");
+            free(r);
+        } else {
+            snprintf(buf, n, "\"%s\"", s ? s : "");
+        }
+        break;
+    }
+    case OPT_DURATION: {
+        int ms = *(const int *)p;
+        if (ms % 1000 == 0)
+            snprintf(buf, n, "%ds", ms / 1000);
+        else
+            snprintf(buf, n, "%dms", ms);
+        break;
+    }
+    case OPT_BOOL:
+        snprintf(buf, n, "%s", *(const bool *)p ? "true" : "false");
+        break;
+    }
+}
+
+void config_dump(const struct config *cfg, FILE *out)
+{
+    for (size_t i = 0; i < config_options_count; i++) {
+        char v[1024];
+        format_value(cfg, &config_options[i], v, sizeof v);
+        fprintf(out, "%s = %s  # %s\n", config_options[i].name, v,
+                cfg->source[i] ? cfg->source[i] : "default");
+    }
+}
+
+/* Writes text wrapped at width with prefix on every line. */
+static void wrap(FILE *out, const char *prefix, const char *text, int width)
+{
+    const char *p = text;
+    while (*p) {
+        int room = width - (int)strlen(prefix);
+        const char *end = p, *brk = NULL;
+        while (*end && end - p < room) {
+            if (*end == ' ')
+                brk = end;
+            end++;
+        }
+        if (*end && brk)
+            end = brk;
+        fprintf(out, "%s%.*s\n", prefix, (int)(end - p), p);
+        p = end;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+static const char *type_name(enum opt_type t)
+{
+    return t == OPT_STRING ? "string" : t == OPT_DURATION ? "duration" : "boolean";
+}
+
+void config_print_sample(FILE *out)
+{
+    fprintf(out, "# marketing.conf: the marketing console's configuration.\n"
+                 "#\n"
+                 "# Generated from the option table (marketing config sample); every\n"
+                 "# option is shown with its default, commented out. Each can also be\n"
+                 "# set by a MARKETING_<NAME> variable or a --name flag, which win.\n"
+                 "# Secrets never go here: use libpq's ~/.pgpass or a service file.\n"
+                 "# See marketing.conf(5).\n");
+    for (size_t i = 0; i < config_options_count; i++) {
+        const struct opt_def *o = &config_options[i];
+        fprintf(out, "\n");
+        wrap(out, "# ", o->doc, 76);
+        fprintf(out, "# %s = %s%s%s\n", o->name, o->type == OPT_STRING ? "\"" : "", o->def,
+                o->type == OPT_STRING ? "\"" : "");
+    }
+}
+
+void config_print_man(FILE *out)
+{
+    for (size_t i = 0; i < config_options_count; i++) {
+        const struct opt_def *o = &config_options[i];
+        fprintf(out, ".TP\n.BR %s \" = \" \\fI%s\\fR", o->name, type_name(o->type));
+        fprintf(out, " (default: %s%s%s)\n", o->type == OPT_STRING ? "\\(dq" : "", o->def,
+                o->type == OPT_STRING ? "\\(dq" : "");
+        fprintf(out, "%s\n", o->doc);
+    }
+}

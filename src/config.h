@@ -1,0 +1,84 @@
+/* Options, declared once in a typed table (config.c). The parser, the
+ * environment and flag readers, --dump-config, the sample marketing.conf and
+ * the man page's option list all come from that table.
+ *
+ * Precedence, lowest first: defaults, the file (--config, else
+ * $XDG_CONFIG_HOME/marketing/marketing.conf, else
+ * /etc/marketing/marketing.conf), MARKETING_* variables, flags. */
+#ifndef MARKETING_CONFIG_H
+#define MARKETING_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct config {
+    char *dsn;            /* PostgreSQL conninfo or URI; "" = libpq's PG* variables */
+    int refresh_ms;       /* how often panes re-read the database */
+    char *environment;    /* shown in the status line; "production" gets its own accent */
+    char *source[16];     /* where each option's value came from, by table index */
+};
+
+enum opt_type { OPT_STRING, OPT_DURATION, OPT_BOOL };
+
+struct opt_def {
+    const char *name;      /* in the file; the flag is --name with '_' as '-' */
+    enum opt_type type;
+    const char *def;       /* default, as text */
+    size_t offset;         /* into struct config */
+    const char *min, *max; /* bounds for durations, as text; NULL: none */
+    const char *doc;       /* one paragraph for the sample file and man page */
+};
+
+extern const struct opt_def config_options[];
+extern const size_t config_options_count;
+
+/* An error list: each entry a complete "file:line: message". */
+struct config_errors {
+    char **msg;
+    size_t n;
+};
+
+void config_init(struct config *cfg);          /* defaults */
+void config_free(struct config *cfg);
+void config_errors_free(struct config_errors *errs);
+
+/* Finds an option by file name ("refresh") or flag name ("refresh"). */
+const struct opt_def *config_find(const char *name);
+
+/* Sets one option from text; source names where it came from ("flag",
+ * "MARKETING_DSN", "file:12"). Returns 0, or -1 with a message. */
+int config_set(struct config *cfg, const struct opt_def *opt, const char *value,
+               const char *source, char *err, size_t errsz);
+
+/* Reads a file's text (name used in messages). Appends "name:line: ..." to
+ * errs for each bad line and goes on. Returns the number of errors. */
+int config_parse(struct config *cfg, const char *name, const char *text,
+                 struct config_errors *errs);
+
+/* Loads the file: path if given (it must exist), else the first of the
+ * default places that exists. Returns the number of errors (a missing
+ * --config file is one). *used is set to the file read, or NULL. */
+int config_load_file(struct config *cfg, const char *path, const char **used,
+                     struct config_errors *errs);
+
+/* Applies MARKETING_<NAME> variables from envp (NULL-terminated). */
+int config_load_env(struct config *cfg, char *const *envp, struct config_errors *errs);
+
+/* Prints the effective configuration, each value with its source. Secrets
+ * in the DSN (password) are shown as ***. */
+void config_dump(const struct config *cfg, FILE *out);
+
+/* Prints the documented sample configuration (marketing.conf). */
+void config_print_sample(FILE *out);
+
+/* Prints the option list in man(7) markup for marketing.conf(5). */
+void config_print_man(FILE *out);
+
+/* Parses "2s", "500ms", "1m", "1.5s" into milliseconds; -1 if invalid. */
+long config_parse_duration(const char *s);
+
+/* The dsn with any password replaced by ***; caller frees. */
+char *config_redact_dsn(const char *dsn);
+
+#endif

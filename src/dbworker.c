@@ -1,0 +1,300 @@
+#include "dbworker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "db.h"
+
+#define QUERY_TIMEOUT_MS 20000
+#define CONNECT_TIMEOUT_MS 10000
+
+struct dbworker {
+    pthread_t thread;
+    char *dsn;
+    int refresh_ms;
+    int wake_fd;
+    int stop_pipe[2];      /* closing [1] (or a byte) stops the thread */
+    int kick_pipe[2];      /* a byte asks for a refresh */
+
+    pthread_mutex_t lock;  /* guards the fields below */
+    struct campaign_list *pending;
+    struct dbw_status status;
+};
+
+int dbworker_backoff_ms(int attempt, double r01)
+{
+    double ms = 500.0;
+    for (int i = 1; i < attempt && ms < 30000.0; i++)
+        ms *= 2.0;
+    if (ms > 30000.0)
+        ms = 30000.0;
+    return (int)(ms * (0.5 + 0.5 * r01));
+}
+
+static void wake(struct dbworker *w)
+{
+    char b = 1;
+    /* a full pipe already means "wake up": ignore EAGAIN */
+    if (write(w->wake_fd, &b, 1) < 0 && errno != EAGAIN && errno != EINTR)
+        return;
+}
+
+static void set_status(struct dbworker *w, enum dbw_state st, int attempt, int64_t retry_at,
+                       const char *error)
+{
+    pthread_mutex_lock(&w->lock);
+    w->status.state = st;
+    w->status.attempt = attempt;
+    w->status.retry_at_ms = retry_at;
+    snprintf(w->status.error, sizeof w->status.error, "%s", error ? error : "");
+    pthread_mutex_unlock(&w->lock);
+    wake(w);
+}
+
+static void publish(struct dbworker *w, struct campaign_list *list)
+{
+    pthread_mutex_lock(&w->lock);
+    campaign_list_free(&w->pending);
+    w->pending = list;
+    w->status.data_ms = list->fetched_ms;
+    w->status.error[0] = '\0';
+    pthread_mutex_unlock(&w->lock);
+    wake(w);
+}
+
+static void drain(int fd)
+{
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+}
+
+/* One refresh: 0 on success, -1 when the connection must be dropped. */
+static int refresh(struct dbworker *w, PGconn *conn)
+{
+    char err[512];
+    const char *params[1] = { NULL };
+    PGresult *res = db_query(conn, campaign_list_query, 1, params, QUERY_TIMEOUT_MS,
+                             w->stop_pipe[0], err, sizeof err);
+    if (!res) {
+        set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
+        return -1;
+    }
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        db_error(err, sizeof err, "reading campaigns", conn, res);
+        PQclear(res);
+        set_status(w, DBW_CONNECTED, 0, 0, err);
+        return 0;
+    }
+    struct campaign_list *list = campaign_list_from_result(res, err, sizeof err);
+    PQclear(res);
+    if (!list) {
+        set_status(w, DBW_CONNECTED, 0, 0, err);
+        return 0;
+    }
+    publish(w, list);
+    return 0;
+}
+
+/* Serves one connection until it fails or we are stopped. Returns -1 when
+ * stopped. */
+static int serve(struct dbworker *w, PGconn *conn)
+{
+    char err[512];
+    PGresult *res = db_query(conn, "LISTEN marketing_campaign", 0, NULL, QUERY_TIMEOUT_MS,
+                             w->stop_pipe[0], err, sizeof err);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
+        if (res)
+            db_error(err, sizeof err, "LISTEN", conn, res);
+        PQclear(res);
+        set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
+        return 0;
+    }
+    PQclear(res);
+    set_status(w, DBW_CONNECTED, 0, 0, NULL);
+    /* notifications sent while we were away are lost: read everything */
+    int64_t next = 0;
+    bool dirty = true;
+    for (;;) {
+        int64_t now = clock_mono_ms();
+        if (dirty || now >= next) {
+            drain(w->kick_pipe[0]);
+            if (refresh(w, conn) != 0)
+                return 0;
+            dirty = false;
+            next = clock_mono_ms() + w->refresh_ms;
+            continue;
+        }
+        struct pollfd pfd[3] = {
+            { .fd = w->stop_pipe[0], .events = POLLIN },
+            { .fd = PQsocket(conn), .events = POLLIN },
+            { .fd = w->kick_pipe[0], .events = POLLIN },
+        };
+        int n = poll(pfd, 3, (int)(next - now));
+        if (n < 0 && errno != EINTR)
+            return 0;
+        if (pfd[0].revents)
+            return -1;
+        if (pfd[2].revents)
+            dirty = true;
+        if (pfd[1].revents) {
+            if (!PQconsumeInput(conn)) {
+                db_error(err, sizeof err, "connection lost", conn, NULL);
+                set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
+                return 0;
+            }
+            PGnotify *nt;
+            while ((nt = PQnotifies(conn)) != NULL) {
+                dirty = true;
+                PQfreemem(nt);
+            }
+        }
+    }
+}
+
+/* Changes the state and keeps the last error, which says why we retry. */
+static void set_state(struct dbworker *w, enum dbw_state st, int attempt, int64_t retry_at)
+{
+    pthread_mutex_lock(&w->lock);
+    w->status.state = st;
+    w->status.attempt = attempt;
+    w->status.retry_at_ms = retry_at;
+    pthread_mutex_unlock(&w->lock);
+    wake(w);
+}
+
+static void *run(void *arg)
+{
+    struct dbworker *w = arg;
+    unsigned seed = (unsigned)clock_mono_ms() ^ (unsigned)getpid();
+    int attempt = 0;
+    for (;;) {
+        char err[512];
+        set_state(w, attempt ? DBW_RECONNECTING : DBW_CONNECTING, attempt, 0);
+        PGconn *conn = db_connect(w->dsn, CONNECT_TIMEOUT_MS, w->stop_pipe[0], err, sizeof err);
+        if (conn) {
+            int stop = serve(w, conn);
+            PQfinish(conn);
+            if (stop)
+                break;
+            attempt = 1;
+        } else {
+            if (strcmp(err, "cancelled") == 0)
+                break;
+            attempt++;
+            pthread_mutex_lock(&w->lock);
+            snprintf(w->status.error, sizeof w->status.error, "%s", err);
+            pthread_mutex_unlock(&w->lock);
+        }
+        int delay = dbworker_backoff_ms(attempt, (double)rand_r(&seed) / ((double)RAND_MAX + 1.0));
+        set_state(w, DBW_RECONNECTING, attempt, clock_mono_ms() + delay);
+        struct pollfd pfd = { .fd = w->stop_pipe[0], .events = POLLIN };
+        if (poll(&pfd, 1, delay) > 0)
+            break;
+    }
+    return NULL;
+}
+
+static int make_pipe(int p[2])
+{
+    if (pipe(p) != 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
+        fcntl(p[i], F_SETFD, FD_CLOEXEC);
+    }
+    return 0;
+}
+
+struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
+                                char *err, size_t errsz)
+{
+    struct dbworker *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errsz, "out of memory");
+        return NULL;
+    }
+    w->dsn = strdup(dsn ? dsn : "");
+    w->refresh_ms = refresh_ms;
+    w->wake_fd = wake_fd;
+    w->stop_pipe[0] = w->stop_pipe[1] = w->kick_pipe[0] = w->kick_pipe[1] = -1;
+    if (!w->dsn || make_pipe(w->stop_pipe) != 0 || make_pipe(w->kick_pipe) != 0) {
+        snprintf(err, errsz, "cannot start the database worker: %s", strerror(errno));
+        goto fail;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    /* the worker takes no signals: they belong to the UI thread */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&w->thread, NULL, run, w);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        snprintf(err, errsz, "cannot start the database worker: %s", strerror(rc));
+        pthread_mutex_destroy(&w->lock);
+        goto fail;
+    }
+    return w;
+fail:
+    for (int i = 0; i < 2; i++) {
+        if (w->stop_pipe[i] >= 0)
+            close(w->stop_pipe[i]);
+        if (w->kick_pipe[i] >= 0)
+            close(w->kick_pipe[i]);
+    }
+    free(w->dsn);
+    free(w);
+    return NULL;
+}
+
+void dbworker_stop(struct dbworker **wp)
+{
+    struct dbworker *w = *wp;
+    if (!w)
+        return;
+    char b = 1;
+    if (write(w->stop_pipe[1], &b, 1) < 0)
+        close(w->stop_pipe[1]); /* EOF also wakes the poll */
+    pthread_join(w->thread, NULL);
+    pthread_mutex_destroy(&w->lock);
+    campaign_list_free(&w->pending);
+    for (int i = 0; i < 2; i++) {
+        close(w->stop_pipe[i]);
+        close(w->kick_pipe[i]);
+    }
+    free(w->dsn);
+    free(w);
+    *wp = NULL;
+}
+
+struct campaign_list *dbworker_take_campaigns(struct dbworker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct campaign_list *l = w->pending;
+    w->pending = NULL;
+    pthread_mutex_unlock(&w->lock);
+    return l;
+}
+
+void dbworker_status(struct dbworker *w, struct dbw_status *out)
+{
+    pthread_mutex_lock(&w->lock);
+    *out = w->status;
+    pthread_mutex_unlock(&w->lock);
+}
+
+void dbworker_refresh(struct dbworker *w)
+{
+    char b = 1;
+    if (write(w->kick_pipe[1], &b, 1) < 0 && errno != EAGAIN)
+        return;
+}

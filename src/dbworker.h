@@ -1,0 +1,50 @@
+/* The database worker: a thread that owns its PostgreSQL connection, LISTENs
+ * for campaign changes, re-reads on a notification or every refresh
+ * interval, and publishes immutable snapshots for the UI. It reconnects by
+ * itself with jittered exponential backoff. Nothing here ever blocks the
+ * caller for longer than taking a mutex. */
+#ifndef MARKETING_DBWORKER_H
+#define MARKETING_DBWORKER_H
+
+#include <stdint.h>
+
+#include "campaigns.h"
+
+enum dbw_state { DBW_CONNECTING, DBW_CONNECTED, DBW_RECONNECTING };
+
+struct dbw_status {
+    enum dbw_state state;
+    int attempt;            /* failed attempts since the last success */
+    int64_t retry_at_ms;    /* monotonic time of the next attempt, when reconnecting */
+    int64_t data_ms;        /* epoch ms of the newest data; 0: none yet */
+    char error[512];        /* the last error, or "" */
+};
+
+struct dbworker;
+
+/* Starts the worker. wake_fd is written one byte whenever there is news
+ * (a snapshot or a status change); the UI polls it. Returns NULL with a
+ * message on failure to start. */
+struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
+                                char *err, size_t errsz);
+
+/* Stops the worker and waits for it (promptly: its I/O watches a stop
+ * pipe), then frees it and sets *w to NULL. */
+void dbworker_stop(struct dbworker **w);
+
+/* Takes the newest campaign snapshot if one arrived since the last call
+ * (the caller owns it), else NULL. */
+struct campaign_list *dbworker_take_campaigns(struct dbworker *w);
+
+/* Copies the current status. */
+void dbworker_status(struct dbworker *w, struct dbw_status *out);
+
+/* Asks for a refresh now. */
+void dbworker_refresh(struct dbworker *w);
+
+/* The delay before reconnect attempt n (1, 2, ...): exponential from
+ * 500 ms, capped at 30 s, with jitter in [50%, 100%]. r01 is a random
+ * number in [0, 1). */
+int dbworker_backoff_ms(int attempt, double r01);
+
+#endif
