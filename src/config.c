@@ -23,7 +23,7 @@ const struct opt_def config_options[] = {
       "a change notification (LISTEN) brings. A duration: 500ms, 2s, 1m." },
     { "environment", OPT_STRING, "", OFF(environment), NULL, NULL,
       "A name for the system this console works on (staging, production), shown in "
-      "the status line. 'production' gets its own accent colour." },
+      "the header of every screen so that nobody mistakes one system for another." },
 };
 const size_t config_options_count = sizeof config_options / sizeof config_options[0];
 
@@ -489,9 +489,8 @@ void config_print_man(FILE *out)
 {
     for (size_t i = 0; i < config_options_count; i++) {
         const struct opt_def *o = &config_options[i];
-        fprintf(out, ".TP\n.BR %s \" = \" \\fI%s\\fR", o->name, type_name(o->type));
-        fprintf(out, " (default: %s%s%s)\n", o->type == OPT_STRING ? "\\(dq" : "", o->def,
-                o->type == OPT_STRING ? "\\(dq" : "");
-        fprintf(out, "%s\n", o->doc);
+        const char *q = o->type == OPT_STRING ? "\\(dq" : "";
+        fprintf(out, ".TP\n\\fB%s\\fR = \\fI%s\\fR (default: %s%s%s)\n%s\n", o->name,
+                type_name(o->type), q, o->def, q, o->doc);
     }
 }
