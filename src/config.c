@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -155,19 +154,13 @@ void config_errors_free(struct config_errors *errs)
     errs->n = 0;
 }
 
-__attribute__((format(printf, 2, 3)))
-static void add_error(struct config_errors *errs, const char *fmt, ...)
+static void add_error(struct config_errors *errs, const char *msg)
 {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
     char **grown = realloc(errs->msg, (errs->n + 1) * sizeof *grown);
     if (!grown)
         return;
     errs->msg = grown;
-    errs->msg[errs->n] = strdup(buf);
+    errs->msg[errs->n] = strdup(msg);
     if (errs->msg[errs->n])
         errs->n++;
 }
@@ -217,6 +210,7 @@ int config_parse(struct config *cfg, const char *name, const char *text,
                  struct config_errors *errs)
 {
     int nerr = 0, lineno = 0;
+    char msg[1024];
     const char *p = text;
     while (*p) {
         const char *eol = strchr(p, '\n');
@@ -233,7 +227,8 @@ int config_parse(struct config *cfg, const char *name, const char *text,
         }
         char *eq = strchr(s, '=');
         if (!eq) {
-            add_error(errs, "%s:%d: expected 'name = value'", name, lineno);
+            snprintf(msg, sizeof msg, "%s:%d: expected 'name = value'", name, lineno);
+            add_error(errs, msg);
             nerr++;
             free(line);
             continue;
@@ -243,15 +238,18 @@ int config_parse(struct config *cfg, const char *name, const char *text,
         const struct opt_def *opt = config_find(key);
         char err[512], src[300];
         if (!opt) {
-            add_error(errs, "%s:%d: unknown option '%.64s'", name, lineno, key);
+            snprintf(msg, sizeof msg, "%s:%d: unknown option '%.64s'", name, lineno, key);
+            add_error(errs, msg);
             nerr++;
         } else if (!val) {
-            add_error(errs, "%s:%d: %s: unterminated quoted value", name, lineno, opt->name);
+            snprintf(msg, sizeof msg, "%s:%d: %s: unterminated quoted value", name, lineno, opt->name);
+            add_error(errs, msg);
             nerr++;
         } else {
             snprintf(src, sizeof src, "%s:%d", name, lineno);
             if (config_set(cfg, opt, val, src, err, sizeof err) != 0) {
-                add_error(errs, "%s:%d: %s", name, lineno, err);
+                snprintf(msg, sizeof msg, "%s:%d: %s", name, lineno, err);
+                add_error(errs, msg);
                 nerr++;
             }
         }
@@ -326,7 +324,7 @@ int config_load_file(struct config *cfg, const char *path, const char **used,
     }
     char *text = read_file(path, err, sizeof err);
     if (!text) {
-        add_error(errs, "%s", err);
+        add_error(errs, err);
         return 1;
     }
     *used = path;
@@ -348,7 +346,9 @@ int config_load_env(struct config *cfg, char *const *envp, struct config_errors 
             if (strncmp(*e, var, n) == 0 && (*e)[n] == '=') {
                 char err[512];
                 if (config_set(cfg, &config_options[i], *e + n + 1, var, err, sizeof err) != 0) {
-                    add_error(errs, "%s: %s", var, err);
+                    char msg[640];
+                    snprintf(msg, sizeof msg, "%s: %s", var, err);
+                    add_error(errs, msg);
                     nerr++;
                 }
             }
@@ -369,34 +369,23 @@ char *config_redact_dsn(const char *dsn)
     for (PQconninfoOption *o = opts; o->keyword; o++)
         if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
             has_password = true;
-    char *out;
+    char *out = NULL;
     if (!has_password) {
         out = strdup(dsn ? dsn : "");
     } else {
         /* rebuild as key=value without the password */
-        size_t cap = strlen(dsn) + 64;
-        out = calloc(1, cap);
-        for (PQconninfoOption *o = opts; out && o->keyword; o++) {
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        const char *sep = "";
+        for (PQconninfoOption *o = opts; f && o->keyword; o++) {
             if (!o->val || !*o->val)
                 continue;
-            const char *v = strcmp(o->keyword, "password") == 0 ? "***" : o->val;
-            size_t need = strlen(out) + strlen(o->keyword) + strlen(v) + 4;
-            if (need > cap) {
-                char *g = realloc(out, need * 2);
-                if (!g) {
-                    free(out);
-                    out = NULL;
-                    break;
-                }
-                out = g;
-                cap = need * 2;
-            }
-            if (*out)
-                strcat(out, " ");
-            strcat(out, o->keyword);
-            strcat(out, "=");
-            strcat(out, v);
+            fprintf(f, "%s%s=%s", sep, o->keyword,
+                    strcmp(o->keyword, "password") == 0 ? "***" : o->val);
+            sep = " ";
         }
+        if (f)
+            fclose(f);
     }
     PQconninfoFree(opts);
     return out;

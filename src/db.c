@@ -62,6 +62,9 @@ static void quiet_notice(void *arg, const char *message)
     (void)message;
 }
 
+static const char server_limits[] =
+    "-c statement_timeout=15000 -c lock_timeout=5000 -c idle_in_transaction_session_timeout=60000";
+
 PGconn *db_connect(const char *dsn, int timeout_ms, int cancel_fd, char *err, size_t errsz)
 {
     /* Ours first: a DSN that names its own values overrides them. The
@@ -73,9 +76,7 @@ PGconn *db_connect(const char *dsn, int timeout_ms, int cancel_fd, char *err, si
         "keepalives_count", "tcp_user_timeout", "options", "dbname", NULL,
     };
     const char *vals[] = {
-        "marketing", "1", "10", "5", "3", "10000",
-        "-c statement_timeout=15000 -c lock_timeout=5000 "
-        "-c idle_in_transaction_session_timeout=60000",
+        "marketing", "1", "10", "5", "3", "10000", server_limits,
         dsn && *dsn ? dsn : NULL, NULL,
     };
     if (!vals[7])

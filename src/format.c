@@ -14,8 +14,8 @@ void fmt_count(char *buf, size_t n, int64_t v)
         snprintf(buf, n, "%" PRId64, v);
         return;
     }
-    double d = (double)v;
-    int u = -1;
+    double d = (double)v / 1000.0;
+    int u = 0;
     while (d >= 999.95 && u < 4) {
         d /= 1000.0;
         u++;

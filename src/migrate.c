@@ -21,7 +21,7 @@ int migrate_current(PGconn *conn, char *err, size_t errsz)
         "SELECT coalesce(max(version), 0) FROM schema_migrations");
     int v = -1;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        v = atoi(PQgetvalue(res, 0, 0));
+        v = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     } else if (strcmp(db_sqlstate(res), "42P01") == 0) {
         v = 0; /* undefined_table: nothing applied yet */
     } else {

@@ -36,11 +36,12 @@ static void on_fatal(int sig)
 static void add_cap(const char *name)
 {
     const char *s = tigetstr(name);
-    if (!s || s == (char *)-1)
+    /* tigetstr's documented "not a string capability" value */
+    if (!s || s == (char *)-1) // NOLINT(performance-no-int-to-ptr)
         return;
     size_t n = strlen(s);
-    if (restore_len + n < sizeof restore_seq) {
-        memcpy(restore_seq + restore_len, s, n);
+    if (restore_len + n + 1 <= sizeof restore_seq) {
+        memcpy(restore_seq + restore_len, s, n + 1);
         restore_len += n;
     }
 }
