@@ -23,11 +23,14 @@ PKGS := ncursesw libpq libcurl jansson
 TEST_PKGS := cmocka
 BACKEND_PKGS := libpq jansson libmicrohttpd
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-TEST_LIBS := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
-BACKEND_CFLAGS := $(shell pkg-config --cflags $(BACKEND_PKGS) 2>/dev/null)
-BACKEND_LIBS := $(shell pkg-config --libs $(BACKEND_PKGS) 2>/dev/null)
+# Evaluated on first use, not when the Makefile is read, so that
+# 'make deps demo' on a fresh machine sees the packages deps installed.
+lazy = $(eval $(1) := $$(shell pkg-config $(2) 2>/dev/null))$($(1))
+PKG_CFLAGS = $(call lazy,PKG_CFLAGS,--cflags $(PKGS))
+PKG_LIBS = $(call lazy,PKG_LIBS,--libs $(PKGS))
+TEST_LIBS = $(call lazy,TEST_LIBS,--libs $(TEST_PKGS))
+BACKEND_CFLAGS = $(call lazy,BACKEND_CFLAGS,--cflags $(BACKEND_PKGS))
+BACKEND_LIBS = $(call lazy,BACKEND_LIBS,--libs $(BACKEND_PKGS))
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
         -Wwrite-strings -Wno-missing-field-initializers -Werror
@@ -155,7 +158,7 @@ install: $(PROGS)
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 644 man/marketing.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/marketing.conf.5 $(DESTDIR)$(MANDIR)/man5/
-	install -m 644 themes/*.theme $(DESTDIR)$(DATADIR)/themes/
+	$(if $(wildcard themes/*.theme),install -m 644 $(wildcard themes/*.theme) $(DESTDIR)$(DATADIR)/themes/)
 	install -m 644 marketing.conf $(DESTDIR)$(DATADIR)/marketing.conf.sample
 	test -e $(DESTDIR)$(SYSCONFDIR)/marketing/marketing.conf || \
 	    install -m 644 marketing.conf $(DESTDIR)$(SYSCONFDIR)/marketing/marketing.conf
