@@ -54,6 +54,7 @@ UI_SRC := $(wildcard ui/*.c)
 BACKEND_SRC := $(wildcard demo/backend/*.c)
 GEN_SRC := $(wildcard demo/gen/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+ITEST_SRC := $(wildcard tests/integration/test_*.c)
 SQL := $(sort $(wildcard sql/[0-9]*.sql))
 
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/migrations.o
@@ -61,11 +62,12 @@ UI_OBJ := $(UI_SRC:%.c=$(B)/obj/%.o)
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(B)/obj/%.o)
 GEN_OBJ := $(GEN_SRC:%.c=$(B)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(B)/itests/%)
 
 PROGS := $(B)/marketing $(B)/marketing-demo-backend $(B)/marketing-demo-gen
 
 .PHONY: all check unit asan coverage lint deps install uninstall demo demo-up demo-down clean
-all: $(PROGS) $(UNIT_BIN)
+all: $(PROGS) $(UNIT_BIN) $(ITEST_BIN)
 
 $(B)/gen/migrations.c: $(SQL) tools/embed-sql.sh
 	$(call msg,GEN,$@)
@@ -109,6 +111,12 @@ $(B)/marketing-demo-gen: $(GEN_OBJ)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS) -lm
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(B)/libmarketing.a
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) -lm
+
+# cmocka programs that need a database: run by tests/integration/*.sh
+$(B)/itests/%: $(B)/obj/tests/integration/%.o $(B)/libmarketing.a
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(TEST_LIBS) $(PKG_LIBS) -lm

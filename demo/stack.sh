@@ -123,6 +123,7 @@ up() {
 
 down() {
     local state=$1 tmp pid
+    trap '' INT TERM HUP   # a second Ctrl-C must not stop the teardown halfway
     [ -f "$state/tmp" ] || { rm -f "$state/env"; return 0; }
     tmp=$(cat "$state/tmp")
     if [ -f "$tmp/backend.pid" ]; then
@@ -139,14 +140,17 @@ down() {
 }
 
 demo() {
-    local state rc=0
+    local rc=0
     need_bins
-    state=$(mktemp -d "${TMPDIR:-/tmp}/marketing-demo-state.XXXXXX")
-    trap 'down "$state"' EXIT
+    # global: the EXIT trap runs after this function has returned
+    demo_state=$(mktemp -d "${TMPDIR:-/tmp}/marketing-demo-state.XXXXXX")
+    trap 'down "$demo_state"' EXIT
     trap 'exit 130' INT TERM HUP
-    up "$state"
+    up "$demo_state"
     # shellcheck disable=SC1091
-    . "$state/env"
+    . "$demo_state/env"
+    # Ctrl-C now belongs to the console, which quits on it; we then tear down.
+    trap '' INT
     "$bin/marketing" "$@" || rc=$?
     return "$rc"
 }

@@ -67,3 +67,29 @@ stack_up() {
     PGDSN=$MARKETING_DSN
     export PGDSN
 }
+
+# tmux on a private socket; the session is killed when the test exits
+T_TMUX=$T_TMP/tmux.sock
+tm() { tmux -S "$T_TMUX" "$@"; }
+
+# console_start W H [ARGS...]: the real console in a tmux pane of W x H,
+# its raw output appended to $T_TMP/raw and its exit status to $T_TMP/exit
+console_start() {
+    local w=$1 h=$2 args="" a
+    shift 2
+    for a in "$@"; do args+=" $(printf '%q' "$a")"; done
+    defer "tmux -S '$T_TMUX' kill-server"
+    tm -f /dev/null new-session -d -s c -x "$w" -y "$h" \
+        "stty -ixon; ${CONSOLE_ENV:-LANG=C.UTF-8 TERM=xterm-256color} $(printf '%q' "$MKT")$args; echo \$? >'$T_TMP/exit'; sleep 600"
+    tm set-option -t c status off >/dev/null
+    tm pipe-pane -t c -o "cat >>'$T_TMP/raw'"
+}
+
+screen() { tm capture-pane -p -t c; }
+screen_has() { screen | grep -qE -- "$1"; }
+# expect_screen SECONDS REGEX: wait until the pane shows REGEX
+expect_screen() {
+    wait_for "$1" screen_has "$2" || { screen >&2; fail "screen never showed /$2/ within $1 s"; }
+}
+keys() { tm send-keys -t c "$@"; }
+console_exited() { [ -s "$T_TMP/exit" ]; }
