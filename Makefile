@@ -36,9 +36,10 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat
         -Wwrite-strings -Wno-missing-field-initializers -Werror
 OPT ?= -O2 -g
 SAN ?=
-CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(SAN) $(WARN) \
-              -DMARKETING_VERSION='"$(VERSION)"' -DMARKETING_DATADIR='"$(DATADIR)"' \
-              -DMARKETING_SYSCONFDIR='"$(SYSCONFDIR)"' -Isrc -Iui -I$(B)/gen $(CFLAGS)
+DEFS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+        -DMARKETING_VERSION='"$(VERSION)"' -DMARKETING_DATADIR='"$(DATADIR)"' \
+        -DMARKETING_SYSCONFDIR='"$(SYSCONFDIR)"' -Isrc -Iui -I$(B)/gen
+CFLAGS_ALL := $(DEFS) $(OPT) $(SAN) $(WARN) $(CFLAGS)
 LDFLAGS_ALL := $(SAN) $(LDFLAGS) -pthread
 
 ifeq ($(V),1)
@@ -65,6 +66,9 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 ITEST_BIN := $(ITEST_SRC:tests/integration/%.c=$(B)/itests/%)
 
 PROGS := $(B)/marketing $(B)/marketing-demo-backend $(B)/marketing-demo-gen
+
+# keep objects that pattern-rule chains would otherwise delete
+.SECONDARY:
 
 .PHONY: all check unit asan coverage lint deps install uninstall demo demo-up demo-down clean
 all: $(PROGS) $(UNIT_BIN) $(ITEST_BIN)
@@ -141,12 +145,11 @@ coverage:
 
 LINT_SRC := $(wildcard src/*.c ui/*.c demo/*/*.c)
 lint: $(B)/gen/migrations.c
-	$(call msg,CPPCHECK,src ui demo)
+	$(call msg,CPPCHECK,'src ui demo')
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -Isrc -Iui $(LINT_SRC)
-	$(call msg,TIDY,src ui demo)
-	$(Q)clang-tidy --quiet $(LINT_SRC) -- -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-	    -DMARKETING_VERSION='"$(VERSION)"' -Isrc -Iui -I$(B)/gen $(PKG_CFLAGS) $(BACKEND_CFLAGS) 2>/dev/null
+	$(call msg,TIDY,'src ui demo')
+	$(Q)clang-tidy --quiet $(LINT_SRC) -- $(DEFS) $(PKG_CFLAGS) $(BACKEND_CFLAGS) 2>/dev/null
 
 deps:
 	$(Q)tools/deps.sh

@@ -46,4 +46,21 @@ psql -X -q -At -F ' ' -d "$dsn" -c "
         (10, 'conversions', (SELECT count(*) FROM conversions))) AS v (i, t, n)
      ORDER BY i" | awk '{ printf "%-20s %12d rows\n", $1, $2; total += $2 } END { printf "%-20s %12d rows\n", "total", total }'
 printf '%-20s %12d.%03d s\n' elapsed $((ms / 1000)) $((ms % 1000))
+gen_rows=$(psql -X -q -At -d "$dsn" -c "SELECT (SELECT count(*) FROM contacts) + (SELECT count(*) FROM segment_members)
+    + (SELECT count(*) FROM deliveries) + (SELECT count(*) FROM conversions) + (SELECT count(*) FROM audit_log)")
+
+# The peer, in the same run on the same server: pgbench's own bulk load of
+# 1,000,000 accounts (client-side COPY, then its primary key), in a second
+# database. The ratio of rows per second is what to compare across machines.
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)
+psql -X -q -d "$dsn" -c "CREATE DATABASE peer" >/dev/null
+peer_dsn=${dsn/dbname=marketing/dbname=peer}
+start=$(date +%s%N)
+"$pgbin/pgbench" -i -q -s 10 "$peer_dsn" >/dev/null 2>&1
+pms=$((($(date +%s%N) - start) / 1000000))
+printf '%-20s %12d.%03d s  (pgbench -i -s 10: 1000000 rows)\n' peer $((pms / 1000)) $((pms % 1000))
+awk -v g="$gen_rows" -v gms="$ms" -v pms="$pms" 'BEGIN {
+    gr = g / (gms / 1000); pr = 1000000 / (pms / 1000)
+    printf "%-20s %12.0f rows/s\n%-20s %12.0f rows/s\n%-20s %12.2f (ours / pgbench, rows per second)\n",
+        "generator", gr, "pgbench", pr, "ratio", gr / pr }'
 printf '%-20s %12s\n' database "$(psql -X -q -At -d "$dsn" -c "SELECT pg_size_pretty(pg_database_size(current_database()))")"
