@@ -4,6 +4,7 @@
 #   make demo       run the console on the embedded demo stack (all steps)
 #   make check      unit, integration and end-to-end tests (real PostgreSQL, tmux)
 #   make asan       the same suite on an AddressSanitizer+UBSan build
+#   make tsan       the threaded tests on a ThreadSanitizer build
 #   make coverage   line coverage of src/ (fails under 80%)
 #   make lint       cppcheck and clang-tidy
 #   make deps       install the Debian packages the build, tests and demo need
@@ -72,7 +73,7 @@ PROGS := $(B)/marketing $(B)/marketing-demo-backend $(B)/marketing-demo-gen
 # keep objects that pattern-rule chains would otherwise delete
 .SECONDARY:
 
-.PHONY: all check unit asan coverage lint deps install uninstall demo demo-up demo-down clean
+.PHONY: all check unit asan tsan coverage lint deps install uninstall demo demo-up demo-down clean
 all: $(PROGS) $(UNIT_BIN) $(ITEST_BIN)
 
 $(B)/gen/migrations.c: $(SQL) tools/embed-sql.sh
@@ -138,6 +139,13 @@ asan:
 	$(Q)$(MAKE) --no-print-directory B=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
 
+# ThreadSanitizer over the tests that run our threads (the database worker,
+# the console, the demo backend).
+TSAN_TESTS := unit tests/integration/dbworker.sh tests/integration/backend_http.sh tests/e2e/console.sh
+tsan:
+	$(Q)$(MAKE) --no-print-directory B=build-tsan OPT='-O1 -g' SAN='-fsanitize=thread' \
+	    TESTS='$(TSAN_TESTS)' check
+
 coverage:
 	$(Q)rm -rf build-cov/obj
 	$(Q)$(MAKE) --no-print-directory B=build-cov OPT='-O0 -g' SAN='--coverage' check
@@ -182,6 +190,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-asan build-cov
+	rm -rf build build-asan build-tsan build-cov
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -56,7 +56,7 @@ pg_up() {
     as_owner "$pgbin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 \
         >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
     as_owner "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-        -o "-c listen_addresses='' -k $dir/run -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-c listen_addresses='' -k '$dir/run' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
         start >/dev/null || { cat "$dir/postgres.log" >&2; die "postgres did not start"; }
     as_owner "$pgbin/psql" -q -X -h "$dir/run" -U postgres -d postgres -v ON_ERROR_STOP=1 \
         -c 'CREATE DATABASE marketing' >/dev/null
@@ -158,7 +158,14 @@ demo() {
 cmd=${1:-}
 shift || true
 case $cmd in
-    up) up "${1:-$top/.demo}" ;;
+    up)
+        st=${1:-$top/.demo}
+        [ ! -f "$st/tmp" ] || die "a demo is already up in $st (run 'make demo-down')"
+        # a start that fails halfway leaves nothing running
+        trap '[ "${up_ok:-0}" = 1 ] || down "$st"' EXIT
+        up "$st"
+        up_ok=1
+        ;;
     down) down "${1:-$top/.demo}" ;;
     demo) demo "$@" ;;
     pg-up) [ $# -eq 1 ] || die "usage: stack.sh pg-up DIR"; pg_up "$1" ;;

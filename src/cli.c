@@ -43,21 +43,26 @@ static void usage(FILE *out)
         "exit codes: 0 success, 1 error, 2 usage or configuration error\n");
 }
 
+/* "marketing: " and a message that may quote untrusted text, sanitized. */
+static void say(const char *msg)
+{
+    fputs("marketing: ", stderr);
+    san_fputs(msg, stderr, 0);
+    fputc('\n', stderr);
+}
+
 static void print_errors(const struct config_errors *errs)
 {
     for (size_t i = 0; i < errs->n; i++)
-        fprintf(stderr, "marketing: %s\n", errs->msg[i]);
+        say(errs->msg[i]);
 }
 
 static PGconn *connect_or_say(const struct config *cfg)
 {
     char err[512];
     PGconn *conn = db_connect(cfg->dsn, CLI_CONNECT_TIMEOUT_MS, -1, err, sizeof err);
-    if (!conn) {
-        char safe[1024];
-        san_fit(safe, sizeof safe, err, (size_t)-1, -1, 0);
-        fprintf(stderr, "marketing: %s\n", safe);
-    }
+    if (!conn)
+        say(err);
     return conn;
 }
 
@@ -75,7 +80,7 @@ static int cmd_db(const struct config *cfg, int argc, char **argv)
     if (strcmp(argv[0], "migrate") == 0) {
         struct migrate_report rep;
         if (migrate_apply(conn, &rep, err, sizeof err) != 0) {
-            fprintf(stderr, "marketing: %s\n", err);
+            say(err);
             rc = EXIT_ERROR;
         } else {
             printf("schema at version %d (%d applied, %zu known)\n", rep.current, rep.applied,
@@ -84,7 +89,7 @@ static int cmd_db(const struct config *cfg, int argc, char **argv)
     } else {
         int v = migrate_current(conn, err, sizeof err);
         if (v < 0) {
-            fprintf(stderr, "marketing: %s\n", err);
+            say(err);
             rc = EXIT_ERROR;
         } else {
             int latest = migrations_count ? migrations[migrations_count - 1].version : 0;
@@ -96,24 +101,34 @@ static int cmd_db(const struct config *cfg, int argc, char **argv)
     return rc;
 }
 
-static void print_campaigns_json(const struct campaign_list *l)
+/* Returns 0, or -1 (and prints nothing) when a value is not valid UTF-8. */
+static int print_campaigns_json(const struct campaign_list *l)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < l->n; i++) {
         const struct campaign *c = &l->v[i];
-        json_array_append_new(arr, json_pack(
+        json_t *o = json_pack(
             "{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:i, s:i}",
             "id", c->id, "name", c->name, "type", c->type, "status", c->status,
             "segment_id", c->segment_id, "segment", c->segment_name,
             "audience", (json_int_t)c->audience, "sent", (json_int_t)c->sent,
             "failed", (json_int_t)c->failed, "bounced", (json_int_t)c->bounced,
             "opened", (json_int_t)c->opened, "clicked", (json_int_t)c->clicked,
-            "version", c->version, "rate_limit_per_minute", c->rate_limit));
+            "version", c->version, "rate_limit_per_minute", c->rate_limit);
+        if (!o) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "campaigns: %.40s has text that is not valid UTF-8", c->id);
+            say(msg);
+            json_decref(arr);
+            return -1;
+        }
+        json_array_append_new(arr, o);
     }
     /* ASCII-only output: nothing in it can act on a terminal */
     json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII);
     fputc('\n', stdout);
     json_decref(arr);
+    return 0;
 }
 
 static void print_campaigns_table(const struct campaign_list *l)
@@ -122,10 +137,12 @@ static void print_campaigns_table(const struct campaign_list *l)
            "SEGMENT", "SENT/AUDIENCE", "OPENS", "CLICKS");
     for (size_t i = 0; i < l->n; i++) {
         const struct campaign *c = &l->v[i];
-        char id[64], name[160], seg[100], sent[8], aud[8], op[8], cl[8], prog[20];
+        char id[64], name[160], seg[100], type[32], status[48], sent[8], aud[8], op[8], cl[8], prog[20];
         struct san_result rn = san_fit(name, sizeof name, c->name, (size_t)-1, 32, 0);
         struct san_result rs = san_fit(seg, sizeof seg, c->segment_name, (size_t)-1, 20, 0);
         san_fit(id, sizeof id, c->id, (size_t)-1, 9, 0);
+        san_fit(type, sizeof type, c->type, (size_t)-1, 5, 0);
+        san_fit(status, sizeof status, c->status, (size_t)-1, 11, 0);
         fmt_count(sent, sizeof sent, c->sent);
         fmt_count(aud, sizeof aud, c->audience);
         fmt_count(op, sizeof op, c->opened);
@@ -133,7 +150,7 @@ static void print_campaigns_table(const struct campaign_list *l)
         snprintf(prog, sizeof prog, "%s/%s", sent, aud);
         /* pad by display columns, not bytes */
         printf("%-9s %s%*s %-5s %-11s %s%*s %13s %6s %6s\n", id, name, 32 - rn.cols, "",
-               c->type, c->status, seg, 20 - rs.cols, "", prog, op, cl);
+               type, status, seg, 20 - rs.cols, "", prog, op, cl);
     }
 }
 
@@ -147,7 +164,9 @@ static int cmd_campaigns(const struct config *cfg, int argc, char **argv)
         } else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
             status = argv[++i];
         } else {
-            fprintf(stderr, "marketing: campaigns: unexpected argument '%s'\n", argv[i]);
+            char msg[128];
+            snprintf(msg, sizeof msg, "campaigns: unexpected argument '%.64s'", argv[i]);
+            say(msg);
             return EXIT_USAGE;
         }
     }
@@ -157,8 +176,10 @@ static int cmd_campaigns(const struct config *cfg, int argc, char **argv)
         for (size_t i = 0; i < 6; i++)
             ok |= strcmp(status, statuses[i]) == 0;
         if (!ok) {
-            fprintf(stderr, "marketing: campaigns: unknown status '%s' (one of draft, scheduled, "
-                            "active, paused, completed, cancelled)\n", status);
+            char msg[200];
+            snprintf(msg, sizeof msg, "campaigns: unknown status '%.32s' (one of draft, scheduled, "
+                                      "active, paused, completed, cancelled)", status);
+            say(msg);
             return EXIT_USAGE;
         }
     }
@@ -169,15 +190,16 @@ static int cmd_campaigns(const struct config *cfg, int argc, char **argv)
     struct campaign_list *l = campaign_list_fetch(conn, status, err, sizeof err);
     PQfinish(conn);
     if (!l) {
-        fprintf(stderr, "marketing: %s\n", err);
+        say(err);
         return EXIT_ERROR;
     }
+    int rc = EXIT_OK;
     if (json)
-        print_campaigns_json(l);
+        rc = print_campaigns_json(l) == 0 ? EXIT_OK : EXIT_ERROR;
     else
         print_campaigns_table(l);
     campaign_list_free(&l);
-    return EXIT_OK;
+    return rc;
 }
 
 static int cmd_config(int argc, char **argv)
@@ -243,11 +265,17 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
             continue;
         }
         const char *eq = strchr(a, '=');
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(eq ? (size_t)(eq - a) : strlen(a)) - 2, a + 2);
-        const struct opt_def *opt = strncmp(a, "--", 2) == 0 ? config_find(name) : NULL;
+        const struct opt_def *opt = NULL;
+        if (strncmp(a, "--", 2) == 0) {
+            char name[64];
+            size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+            snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), a + 2);
+            opt = config_find(name);
+        }
         if (!opt) {
-            fprintf(stderr, "marketing: unknown option '%s' (see marketing --help)\n", a);
+            char msg[128];
+            snprintf(msg, sizeof msg, "unknown option '%.64s' (see marketing --help)", a);
+            say(msg);
             goto out;
         }
         const char *val;
@@ -258,13 +286,15 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
         else if (i + 1 < argc)
             val = argv[++i];
         else {
-            fprintf(stderr, "marketing: %s needs a value\n", a);
+            char msg[128];
+            snprintf(msg, sizeof msg, "%.64s needs a value", a);
+            say(msg);
             goto out;
         }
         char err[512], src[80];
         snprintf(src, sizeof src, "--%s", opt->name);
         if (config_set(&cfg, opt, val, src, err, sizeof err) != 0) {
-            fprintf(stderr, "marketing: %s\n", err);
+            say(err);
             goto out;
         }
     }
@@ -289,7 +319,9 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
         usage(stdout);
         rc = EXIT_OK;
     } else {
-        fprintf(stderr, "marketing: unknown command '%s' (see marketing --help)\n", argv[0]);
+        char msg[128];
+        snprintf(msg, sizeof msg, "unknown command '%.64s' (see marketing --help)", argv[0]);
+        say(msg);
         rc = EXIT_USAGE;
     }
 out:

@@ -10,6 +10,8 @@
 
 #include <libpq-fe.h>
 
+#include "sanitize.h"
+
 #define OFF(field) offsetof(struct config, field)
 
 const struct opt_def config_options[] = {
@@ -365,9 +367,10 @@ char *config_redact_dsn(const char *dsn)
         PQfreemem(errmsg);
         return strdup("(unparseable)");
     }
+    /* libpq marks secret options (password, sslpassword) with '*' */
     bool has_password = false;
     for (PQconninfoOption *o = opts; o->keyword; o++)
-        if (strcmp(o->keyword, "password") == 0 && o->val && *o->val)
+        if (o->dispchar && o->dispchar[0] == '*' && o->val && *o->val)
             has_password = true;
     char *out = NULL;
     if (!has_password) {
@@ -381,7 +384,7 @@ char *config_redact_dsn(const char *dsn)
             if (!o->val || !*o->val)
                 continue;
             fprintf(f, "%s%s=%s", sep, o->keyword,
-                    strcmp(o->keyword, "password") == 0 ? "***" : o->val);
+                    o->dispchar && o->dispchar[0] == '*' ? "***" : o->val);
             sep = " ";
         }
         if (f)
@@ -425,8 +428,11 @@ void config_dump(const struct config *cfg, FILE *out)
     for (size_t i = 0; i < config_options_count; i++) {
         char v[1024];
         format_value(cfg, &config_options[i], v, sizeof v);
-        fprintf(out, "%s = %s  # %s\n", config_options[i].name, v,
-                cfg->source[i] ? cfg->source[i] : "default");
+        fprintf(out, "%s = ", config_options[i].name);
+        san_fputs(v, out, 0);
+        fprintf(out, "  # ");
+        san_fputs(cfg->source[i] ? cfg->source[i] : "default", out, 0);
+        fputc('\n', out);
     }
 }
 

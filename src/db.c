@@ -71,16 +71,29 @@ PGconn *db_connect(const char *dsn, int timeout_ms, int cancel_fd, char *err, si
      * server-side limits keep a stuck statement or an abandoned transaction
      * from holding locks; keepalives and tcp_user_timeout notice dead peers
      * (RELIABILITY.md: without them a query in flight can hang forever). */
+    /* A malformed DSN: libpq's message quotes the offending text, which may
+     * be a password. Say what is wrong without repeating it. */
+    if (dsn && *dsn) {
+        char *perr = NULL;
+        PQconninfoOption *parsed = PQconninfoParse(dsn, &perr);
+        if (!parsed) {
+            snprintf(err, errsz, "cannot connect: the DSN is malformed (check its quoting, "
+                                 "'key=value' pairs or URI syntax)");
+            PQfreemem(perr);
+            return NULL;
+        }
+        PQconninfoFree(parsed);
+    }
+    /* client_encoding comes after the DSN: the sanitizer and the JSON
+     * output rely on UTF-8 whatever the DSN or PGCLIENTENCODING say */
     const char *keys[] = {
         "application_name", "keepalives", "keepalives_idle", "keepalives_interval",
-        "keepalives_count", "tcp_user_timeout", "options", "dbname", NULL,
+        "keepalives_count", "tcp_user_timeout", "options", "dbname", "client_encoding", NULL,
     };
     const char *vals[] = {
         "marketing", "1", "10", "5", "3", "10000", server_limits,
-        dsn && *dsn ? dsn : NULL, NULL,
+        dsn && *dsn ? dsn : "", "UTF8", NULL,
     };
-    if (!vals[7])
-        keys[7] = NULL;
     PGconn *conn = PQconnectStartParams(keys, vals, 1);
     if (!conn) {
         snprintf(err, errsz, "out of memory");
@@ -116,7 +129,7 @@ PGconn *db_connect(const char *dsn, int timeout_ms, int cancel_fd, char *err, si
             PQfinish(conn);
             return NULL;
         }
-        if (cancel_fd >= 0 && n > 0 && (pfd[1].revents & POLLIN)) {
+        if (cancel_fd >= 0 && n > 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
             snprintf(err, errsz, "cancelled");
             PQfinish(conn);
             return NULL;
@@ -126,6 +139,8 @@ PGconn *db_connect(const char *dsn, int timeout_ms, int cancel_fd, char *err, si
     }
     /* server NOTICEs ("already exists, skipping") are not for the operator */
     PQsetNoticeProcessor(conn, quiet_notice, NULL);
+    /* so that sending never blocks: db_query waits in poll() instead */
+    PQsetnonblocking(conn, 1);
     return conn;
 }
 
@@ -146,7 +161,7 @@ static int wait_socket(PGconn *conn, short events, int cancel_fd, int64_t deadli
             continue;
         if (n < 0)
             return 0;
-        if (cancel_fd >= 0 && (pfd[1].revents & POLLIN))
+        if (cancel_fd >= 0 && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR)))
             return -1;
         if (n > 0)
             return 1;

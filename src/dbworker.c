@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -16,6 +17,8 @@
 
 #define QUERY_TIMEOUT_MS 20000
 #define CONNECT_TIMEOUT_MS 10000
+#define NOTIFY_SETTLE_MS 200
+#define STOP_WAIT_MS 1500
 
 struct dbworker {
     pthread_t thread;
@@ -26,6 +29,8 @@ struct dbworker {
     int kick_pipe[2];      /* a byte asks for a refresh */
 
     pthread_mutex_t lock;  /* guards the fields below */
+    pthread_cond_t done_cond;
+    bool done;             /* the thread has left run() */
     struct campaign_list *pending;
     struct dbw_status status;
 };
@@ -63,11 +68,12 @@ static void set_status(struct dbworker *w, enum dbw_state st, int attempt, int64
 static void publish(struct dbworker *w, struct campaign_list *list)
 {
     pthread_mutex_lock(&w->lock);
-    campaign_list_free(&w->pending);
+    struct campaign_list *old = w->pending; /* never taken: the UI was busy */
     w->pending = list;
     w->status.data_ms = list->fetched_ms;
     w->status.error[0] = '\0';
     pthread_mutex_unlock(&w->lock);
+    campaign_list_free(&old); /* outside the lock: the UI never waits for it */
     wake(w);
 }
 
@@ -105,8 +111,23 @@ static int refresh(struct dbworker *w, PGconn *conn)
     return 0;
 }
 
-/* Serves one connection until it fails or we are stopped. Returns -1 when
- * stopped. */
+/* True when notifications are queued in libpq (read during a query). */
+static bool take_notifies(PGconn *conn)
+{
+    bool any = false;
+    PGnotify *nt;
+    while ((nt = PQnotifies(conn)) != NULL) {
+        any = true;
+        PQfreemem(nt);
+    }
+    return any;
+}
+
+/* Serves one connection until it fails or we are stopped. Returns
+ * SERVE_STOP when stopped, else SERVE_FRESH if it ever published data on
+ * this connection, or SERVE_LOST if it did not. */
+enum { SERVE_STOP, SERVE_FRESH, SERVE_LOST };
+
 static int serve(struct dbworker *w, PGconn *conn)
 {
     char err[512];
@@ -117,46 +138,50 @@ static int serve(struct dbworker *w, PGconn *conn)
             db_error(err, sizeof err, "LISTEN", conn, res);
         PQclear(res);
         set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
-        return 0;
+        return SERVE_LOST;
     }
     PQclear(res);
     set_status(w, DBW_CONNECTED, 0, 0, NULL);
     /* notifications sent while we were away are lost: read everything */
-    int64_t next = 0;
-    bool dirty = true;
+    int64_t next = 0, earliest = 0;
+    bool dirty = true, fresh = false;
     for (;;) {
         int64_t now = clock_mono_ms();
-        if (dirty || now >= next) {
+        if ((dirty && now >= earliest) || now >= next) {
             drain(w->kick_pipe[0]);
             if (refresh(w, conn) != 0)
-                return 0;
-            dirty = false;
-            next = clock_mono_ms() + w->refresh_ms;
+                return fresh ? SERVE_FRESH : SERVE_LOST;
+            fresh = true;
+            now = clock_mono_ms();
+            /* a change committed during the refresh: read again, but let a
+             * burst of changes settle for a moment first */
+            dirty = take_notifies(conn);
+            earliest = now + NOTIFY_SETTLE_MS;
+            next = now + w->refresh_ms;
             continue;
         }
+        int64_t until = dirty ? earliest : next;
         struct pollfd pfd[3] = {
             { .fd = w->stop_pipe[0], .events = POLLIN },
             { .fd = PQsocket(conn), .events = POLLIN },
             { .fd = w->kick_pipe[0], .events = POLLIN },
         };
-        int n = poll(pfd, 3, (int)(next - now));
+        int n = poll(pfd, 3, (int)(until - now));
         if (n < 0 && errno != EINTR)
-            return 0;
+            return fresh ? SERVE_FRESH : SERVE_LOST;
         if (pfd[0].revents)
-            return -1;
-        if (pfd[2].revents)
+            return SERVE_STOP;
+        if (pfd[2].revents) {
             dirty = true;
+            earliest = 0; /* asked for by the user: at once */
+        }
         if (pfd[1].revents) {
             if (!PQconsumeInput(conn)) {
                 db_error(err, sizeof err, "connection lost", conn, NULL);
                 set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
-                return 0;
+                return fresh ? SERVE_FRESH : SERVE_LOST;
             }
-            PGnotify *nt;
-            while ((nt = PQnotifies(conn)) != NULL) {
-                dirty = true;
-                PQfreemem(nt);
-            }
+            dirty |= take_notifies(conn);
         }
     }
 }
@@ -182,11 +207,14 @@ static void *run(void *arg)
         set_state(w, attempt ? DBW_RECONNECTING : DBW_CONNECTING, attempt, 0);
         PGconn *conn = db_connect(w->dsn, CONNECT_TIMEOUT_MS, w->stop_pipe[0], err, sizeof err);
         if (conn) {
-            int stop = serve(w, conn);
+            int how = serve(w, conn);
             PQfinish(conn);
-            if (stop)
+            if (how == SERVE_STOP)
                 break;
-            attempt = 1;
+            /* a connection that dies before delivering anything (a standby
+             * refusing LISTEN, a server killing new sessions) must not
+             * make us reconnect in a tight loop */
+            attempt = how == SERVE_FRESH ? 1 : attempt + 1;
         } else {
             if (strcmp(err, "cancelled") == 0)
                 break;
@@ -201,6 +229,10 @@ static void *run(void *arg)
         if (poll(&pfd, 1, delay) > 0)
             break;
     }
+    pthread_mutex_lock(&w->lock);
+    w->done = true;
+    pthread_cond_signal(&w->done_cond);
+    pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
@@ -232,15 +264,25 @@ struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
         goto fail;
     }
     pthread_mutex_init(&w->lock, NULL);
-    /* the worker takes no signals: they belong to the UI thread */
+    pthread_cond_init(&w->done_cond, NULL);
+    /* the worker takes no signals: they belong to the UI thread. A fault
+     * in the worker (SIGSEGV and the like) must still reach the handler
+     * that restores the terminal: blocked, the kernel would kill us
+     * without running it. */
     sigset_t all, old;
     sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGABRT);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = pthread_create(&w->thread, NULL, run, w);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
         snprintf(err, errsz, "cannot start the database worker: %s", strerror(rc));
         pthread_mutex_destroy(&w->lock);
+        pthread_cond_destroy(&w->done_cond);
         goto fail;
     }
     return w;
@@ -261,11 +303,34 @@ void dbworker_stop(struct dbworker **wp)
     struct dbworker *w = *wp;
     if (!w)
         return;
+    *wp = NULL;
     char b = 1;
-    if (write(w->stop_pipe[1], &b, 1) < 0)
-        close(w->stop_pipe[1]); /* EOF also wakes the poll */
+    if (write(w->stop_pipe[1], &b, 1) < 0) {
+        /* cannot happen with an empty pipe; the join below still bounds us */
+    }
+    /* The worker watches the stop pipe in all its I/O, but a DNS lookup
+     * inside libpq cannot be interrupted: wait a bounded time, and if it
+     * is still busy let it go (the process is exiting). */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += STOP_WAIT_MS / 1000;
+    until.tv_nsec += (STOP_WAIT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&w->lock);
+    while (!w->done && pthread_cond_timedwait(&w->done_cond, &w->lock, &until) == 0)
+        ;
+    bool done = w->done;
+    pthread_mutex_unlock(&w->lock);
+    if (!done) {
+        pthread_detach(w->thread);
+        return; /* w stays allocated: the thread still uses it */
+    }
     pthread_join(w->thread, NULL);
     pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->done_cond);
     campaign_list_free(&w->pending);
     for (int i = 0; i < 2; i++) {
         close(w->stop_pipe[i]);
@@ -273,7 +338,6 @@ void dbworker_stop(struct dbworker **wp)
     }
     free(w->dsn);
     free(w);
-    *wp = NULL;
 }
 
 struct campaign_list *dbworker_take_campaigns(struct dbworker *w)

@@ -28,8 +28,10 @@ struct dbworker;
 struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
                                 char *err, size_t errsz);
 
-/* Stops the worker and waits for it (promptly: its I/O watches a stop
- * pipe), then frees it and sets *w to NULL. */
+/* Stops the worker and sets *w to NULL. Its I/O watches a stop pipe, so it
+ * stops at once; if it is stuck where that cannot reach it (a DNS lookup
+ * inside libpq), this returns after 1.5 s anyway and leaves the thread to
+ * finish on its own. */
 void dbworker_stop(struct dbworker **w);
 
 /* Takes the newest campaign snapshot if one arrived since the last call

@@ -210,8 +210,19 @@ struct san_result san_fit(char *out, size_t outsz, const char *in, size_t inlen,
     return r;
 }
 
+/* Room for SAN_MAX_INPUT bytes at the worst growth: one byte of C1 (in two)
+ * becomes "<U+0080>", four times its size. */
+#define SAN_OUT_MAX (SAN_MAX_INPUT * 4 + 16)
+
 int san_width(const char *in, size_t inlen, unsigned flags)
 {
-    char buf[SAN_MAX_INPUT * 3 + 16];
+    char buf[SAN_OUT_MAX];
     return san_fit(buf, sizeof buf, in, inlen, -1, flags).cols;
+}
+
+void san_fputs(const char *s, FILE *f, unsigned flags)
+{
+    char buf[SAN_OUT_MAX];
+    san_fit(buf, sizeof buf, s, (size_t)-1, -1, flags);
+    fputs(buf, f);
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define SAN_ASCII 0x1u      /* 7-bit output only: non-ASCII becomes '?' */
 #define SAN_MAX_INPUT 4096  /* bytes looked at; the rest counts as cut */
@@ -28,6 +29,10 @@ struct san_result {
  * strlen(in); in may be NULL (empty). */
 struct san_result san_fit(char *out, size_t outsz, const char *in, size_t inlen,
                           int maxcols, unsigned flags);
+
+/* Writes the sanitized form of s (no column limit) to f: for messages and
+ * tables printed by the command-line tools. */
+void san_fputs(const char *s, FILE *f, unsigned flags);
 
 /* The display columns the sanitized text would take, without a limit. */
 int san_width(const char *in, size_t inlen, unsigned flags);

@@ -49,8 +49,9 @@ wait_for() {
 
 # pg_up: a private cluster with an empty 'marketing' database; sets PGDSN
 pg_up() {
-    "$T_TOP/demo/stack.sh" pg-up "$T_TMP/pg"
+    # deferred first: a start that fails halfway is cleaned up too
     defer "'$T_TOP/demo/stack.sh' pg-down '$T_TMP/pg'"
+    "$T_TOP/demo/stack.sh" pg-up "$T_TMP/pg"
     PGDSN=$(cat "$T_TMP/pg/dsn")
     export PGDSN
 }
@@ -60,8 +61,8 @@ sql() { psql -X -q -At -v ON_ERROR_STOP=1 "$PGDSN" -c "$@"; }
 
 # stack_up: the whole demo stack (database, data, backend); sources its env
 stack_up() {
-    STACK_QUIET=1 "$T_TOP/demo/stack.sh" up "$T_TMP/stack"
     defer "STACK_QUIET=1 '$T_TOP/demo/stack.sh' down '$T_TMP/stack'"
+    STACK_QUIET=1 "$T_TOP/demo/stack.sh" up "$T_TMP/stack"
     # shellcheck disable=SC1091
     . "$T_TMP/stack/env"
     PGDSN=$MARKETING_DSN

@@ -32,8 +32,8 @@ for t in "${tests[@]}"; do
     log=$logs/$(echo "$name" | tr '/' '_').log
     start=$(date +%s%N)
     case $t in
-        *.sh) timeout 600 bash "$t" >"$log" 2>&1 ;;
-        *) CMOCKA_MESSAGE_OUTPUT=stdout timeout 300 "$t" >"$log" 2>&1 ;;
+        *.sh) timeout -k 20 600 bash "$t" >"$log" 2>&1 ;;
+        *) CMOCKA_MESSAGE_OUTPUT=stdout timeout -k 20 300 "$t" >"$log" 2>&1 ;;
     esac
     rc=$?
     ms=$((($(date +%s%N) - start) / 1000000))

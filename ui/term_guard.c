@@ -8,6 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "sanitize.h"
 #include "curs.h"
 #include <term.h> /* tigetstr; after curs.h. It defines macros like "columns". */
 
@@ -19,7 +20,8 @@ static SCREEN *screen;
 static char restore_seq[256];
 static size_t restore_len;
 
-static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+/* SIGQUIT too: Ctrl-\ still sends it in cbreak mode */
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGQUIT };
 
 static void on_fatal(int sig)
 {
@@ -39,11 +41,18 @@ static void add_cap(const char *name)
     /* tigetstr's documented "not a string capability" value */
     if (!s || s == (char *)-1) // NOLINT(performance-no-int-to-ptr)
         return;
-    size_t n = strlen(s);
-    if (restore_len + n + 1 <= sizeof restore_seq) {
-        memcpy(restore_seq + restore_len, s, n + 1);
-        restore_len += n;
+    /* copy without terminfo padding ($<5>), which only tputs understands */
+    for (; *s && restore_len + 1 < sizeof restore_seq; s++) {
+        if (s[0] == '$' && s[1] == '<') {
+            const char *end = strchr(s, '>');
+            if (end) {
+                s = end;
+                continue;
+            }
+        }
+        restore_seq[restore_len++] = *s;
     }
+    restore_seq[restore_len] = '\0';
 }
 
 int term_guard_start(char *err, size_t errsz)
@@ -58,12 +67,15 @@ int term_guard_start(char *err, size_t errsz)
     }
     screen = newterm(NULL, stdout, stdin);
     if (!screen) {
-        snprintf(err, errsz, "cannot use terminal type '%.64s' (no terminfo entry?)", term);
+        char safe[80];
+        san_fit(safe, sizeof safe, term, (size_t)-1, 64, 0);
+        snprintf(err, errsz, "cannot use terminal type '%s' (no terminfo entry?)", safe);
         return -1;
     }
     set_term(screen);
     add_cap("sgr0");
     add_cap("cnorm");
+    add_cap("rmkx");
     add_cap("rmcup");
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

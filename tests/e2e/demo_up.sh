@@ -12,10 +12,13 @@ TMPDIR=$dt STACK_QUIET=1 DEMO_CONTACTS=2000 "$T_TOP/demo/stack.sh" up "$state"
 defer "STACK_QUIET=1 '$T_TOP/demo/stack.sh' down '$state'"
 # shellcheck disable=SC1091
 . "$state/env"
+PGDSN=$MARKETING_DSN
 for v in MARKETING_DSN MARKETING_METRICS_URL MARKETING_HEALTH_URL; do
     [ -n "${!v:-}" ] || fail "$v is not in $state/env"
 done
 
+# one request first: http_requests_total has a series only once one was served
+curl -fsS "$MARKETING_HEALTH_URL" >/dev/null || fail "GET $MARKETING_HEALTH_URL failed"
 curl -fsS "$MARKETING_METRICS_URL" >"$T_TMP/metrics" || fail "GET $MARKETING_METRICS_URL failed"
 promtool check metrics <"$T_TMP/metrics" >"$T_TMP/promtool" 2>&1 || fail "promtool: $(cat "$T_TMP/promtool")"
 [ ! -s "$T_TMP/promtool" ] || fail "promtool complained: $(cat "$T_TMP/promtool")"

@@ -48,6 +48,18 @@ eq "no database exit" "$rc" 1
 grep -q "cannot connect" "$T_TMP/err" || fail "connect failure message: $(cat "$T_TMP/err")"
 if grep -q hunter2 "$T_TMP/err"; then fail "password in an error message"; fi
 
+# a malformed DSN: libpq would quote the text around the error, password and all
+for bad in 'postgresql://u:s3cret@[::1/db' 'host=db password=s3cret dbname' 'postgresql://u:s3%zzcret@db/x'; do
+    set +e
+    "$MKT" --dsn "$bad" campaigns 2>"$T_TMP/err"; rc=$?
+    set -e
+    eq "malformed DSN exit ($bad)" "$rc" 1
+    grep -q "the DSN is malformed" "$T_TMP/err" || fail "malformed DSN message: $(cat "$T_TMP/err")"
+    if grep -q s3 "$T_TMP/err"; then fail "a password from a malformed DSN was printed"; fi
+done
+"$MKT" --dsn "host=db sslpassword=s3cret password=s3cret" --dump-config >"$T_TMP/dump"
+if grep -q s3cret "$T_TMP/dump"; then fail "a secret in --dump-config: $(cat "$T_TMP/dump")"; fi
+
 printf 'refresh = 1s\nbogus = 1\nrefresh = never\n' >"$T_TMP/bad.conf"
 set +e
 "$MKT" --config "$T_TMP/bad.conf" campaigns 2>"$T_TMP/err"; rc=$?
@@ -65,10 +77,14 @@ grep -qx 'environment = "env"  # MARKETING_ENVIRONMENT' "$T_TMP/dump" || fail "e
 if grep -q hunter2 "$T_TMP/dump"; then fail "password in --dump-config"; fi
 
 set +e
-"$MKT" --frobnicate 2>"$T_TMP/err"; rc=$?
+"$MKT" --frobnicate $'\e]0;x\a' 2>"$T_TMP/err"; rc=$?
 set -e
 eq "unknown flag exit" "$rc" 2
 grep -q "unknown option '--frobnicate'" "$T_TMP/err" || fail "unknown flag message"
+set +e
+"$MKT" $'--\e]0;x\a' 2>"$T_TMP/err"
+set -e
+if LC_ALL=C grep -q $'\x1b' "$T_TMP/err"; then fail "an escape from argv reached stderr raw"; fi
 
 # the console refuses to start without a terminal, with a pointer to scripts
 set +e
