@@ -1,7 +1,6 @@
 #include "dbworker.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,6 +13,7 @@
 
 #include "clock.h"
 #include "db.h"
+#include "wakepipe.h"
 
 #define QUERY_TIMEOUT_MS 20000
 #define CONNECT_TIMEOUT_MS 10000
@@ -45,13 +45,7 @@ int dbworker_backoff_ms(int attempt, double r01)
     return (int)(ms * (0.5 + 0.5 * r01));
 }
 
-static void wake(struct dbworker *w)
-{
-    char b = 1;
-    /* a full pipe already means "wake up": ignore EAGAIN */
-    if (write(w->wake_fd, &b, 1) < 0 && errno != EAGAIN && errno != EINTR)
-        return;
-}
+static void wake(struct dbworker *w) { wakepipe_signal(w->wake_fd); }
 
 static void set_status(struct dbworker *w, enum dbw_state st, int attempt, int64_t retry_at,
                        const char *error)
@@ -75,13 +69,6 @@ static void publish(struct dbworker *w, struct campaign_list *list)
     pthread_mutex_unlock(&w->lock);
     campaign_list_free(&old); /* outside the lock: the UI never waits for it */
     wake(w);
-}
-
-static void drain(int fd)
-{
-    char buf[64];
-    while (read(fd, buf, sizeof buf) > 0)
-        ;
 }
 
 /* One refresh: 0 on success, -1 when the connection must be dropped. */
@@ -148,7 +135,7 @@ static int serve(struct dbworker *w, PGconn *conn)
     for (;;) {
         int64_t now = clock_mono_ms();
         if ((dirty && now >= earliest) || now >= next) {
-            drain(w->kick_pipe[0]);
+            wakepipe_drain(w->kick_pipe[0]);
             if (refresh(w, conn) != 0)
                 return fresh ? SERVE_FRESH : SERVE_LOST;
             fresh = true;
@@ -236,17 +223,6 @@ static void *run(void *arg)
     return NULL;
 }
 
-static int make_pipe(int p[2])
-{
-    if (pipe(p) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
-        fcntl(p[i], F_SETFD, FD_CLOEXEC);
-    }
-    return 0;
-}
-
 struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
                                 char *err, size_t errsz)
 {
@@ -259,7 +235,7 @@ struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
     w->refresh_ms = refresh_ms;
     w->wake_fd = wake_fd;
     w->stop_pipe[0] = w->stop_pipe[1] = w->kick_pipe[0] = w->kick_pipe[1] = -1;
-    if (!w->dsn || make_pipe(w->stop_pipe) != 0 || make_pipe(w->kick_pipe) != 0) {
+    if (!w->dsn || wakepipe_open(w->stop_pipe) != 0 || wakepipe_open(w->kick_pipe) != 0) {
         snprintf(err, errsz, "cannot start the database worker: %s", strerror(errno));
         goto fail;
     }
@@ -298,16 +274,13 @@ fail:
     return NULL;
 }
 
-void dbworker_stop(struct dbworker **wp)
+bool dbworker_stop(struct dbworker **wp)
 {
     struct dbworker *w = *wp;
     if (!w)
-        return;
+        return true;
     *wp = NULL;
-    char b = 1;
-    if (write(w->stop_pipe[1], &b, 1) < 0) {
-        /* cannot happen with an empty pipe; the join below still bounds us */
-    }
+    wakepipe_signal(w->stop_pipe[1]);
     /* The worker watches the stop pipe in all its I/O, but a DNS lookup
      * inside libpq cannot be interrupted: wait a bounded time, and if it
      * is still busy let it go (the process is exiting). */
@@ -326,7 +299,7 @@ void dbworker_stop(struct dbworker **wp)
     pthread_mutex_unlock(&w->lock);
     if (!done) {
         pthread_detach(w->thread);
-        return; /* w stays allocated: the thread still uses it */
+        return false; /* w stays allocated: the thread still uses it */
     }
     pthread_join(w->thread, NULL);
     pthread_mutex_destroy(&w->lock);
@@ -338,6 +311,7 @@ void dbworker_stop(struct dbworker **wp)
     }
     free(w->dsn);
     free(w);
+    return true;
 }
 
 struct campaign_list *dbworker_take_campaigns(struct dbworker *w)
@@ -358,7 +332,5 @@ void dbworker_status(struct dbworker *w, struct dbw_status *out)
 
 void dbworker_refresh(struct dbworker *w)
 {
-    char b = 1;
-    if (write(w->kick_pipe[1], &b, 1) < 0 && errno != EAGAIN)
-        return;
+    wakepipe_signal(w->kick_pipe[1]);
 }

@@ -6,6 +6,7 @@
 #ifndef MARKETING_DBWORKER_H
 #define MARKETING_DBWORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "campaigns.h"
@@ -30,9 +31,10 @@ struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
 
 /* Stops the worker and sets *w to NULL. Its I/O watches a stop pipe, so it
  * stops at once; if it is stuck where that cannot reach it (a DNS lookup
- * inside libpq), this returns after 1.5 s anyway and leaves the thread to
- * finish on its own. */
-void dbworker_stop(struct dbworker **w);
+ * inside libpq), this returns false after 1.5 s and leaves the thread to
+ * finish on its own: the caller must then keep wake_fd open. Returns true
+ * when the worker has ended and is freed. */
+bool dbworker_stop(struct dbworker **w);
 
 /* Takes the newest campaign snapshot if one arrived since the last call
  * (the caller owns it), else NULL. */

@@ -4,7 +4,6 @@
 #include "ui.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <langinfo.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,6 +22,7 @@
 #include "layout.h"
 #include "sanitize.h"
 #include "term_guard.h"
+#include "wakepipe.h"
 
 #define MIN_COLS 40
 #define MIN_LINES 8
@@ -237,9 +237,7 @@ static bool on_key(struct ui *ui, int ch)
 
 static void take_news(struct ui *ui)
 {
-    char buf[64];
-    while (read(ui->wake[0], buf, sizeof buf) > 0)
-        ;
+    wakepipe_drain(ui->wake[0]);
     struct campaign_list *l = dbworker_take_campaigns(ui->db);
     if (l) {
         /* keep the selection on the same campaign when the list changes */
@@ -259,17 +257,6 @@ static void take_news(struct ui *ui)
     ui->dirty = true;
 }
 
-static int make_wake_pipe(int p[2])
-{
-    if (pipe(p) != 0)
-        return -1;
-    for (int i = 0; i < 2; i++) {
-        fcntl(p[i], F_SETFL, fcntl(p[i], F_GETFL) | O_NONBLOCK);
-        fcntl(p[i], F_SETFD, FD_CLOEXEC);
-    }
-    return 0;
-}
-
 int ui_run(const struct config *cfg)
 {
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -281,21 +268,23 @@ int ui_run(const struct config *cfg)
     const char *cs = nl_langinfo(CODESET);
     if (!cs || strcmp(cs, "UTF-8") != 0)
         ui.san = SAN_ASCII;
-    if (make_wake_pipe(ui.wake) != 0) {
+    char err[512];
+    if (term_guard_start(err, sizeof err) != 0) {
+        fprintf(stderr, "marketing: %s\n", err);
+        return 2;
+    }
+    if (wakepipe_open(ui.wake) != 0) {
+        term_guard_end();
         fprintf(stderr, "marketing: pipe: %s\n", strerror(errno));
         return 1;
     }
-    char err[512];
     ui.db = dbworker_start(cfg->dsn, cfg->refresh_ms, ui.wake[1], err, sizeof err);
     if (!ui.db) {
+        term_guard_end();
+        close(ui.wake[0]);
+        close(ui.wake[1]);
         fprintf(stderr, "marketing: %s\n", err);
         return 1;
-    }
-
-    if (term_guard_start(err, sizeof err) != 0) {
-        dbworker_stop(&ui.db);
-        fprintf(stderr, "marketing: %s\n", err);
-        return 2;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -339,9 +328,11 @@ int ui_run(const struct config *cfg)
             ui.dirty = true;
     }
     term_guard_end();
-    dbworker_stop(&ui.db);
+    bool joined = dbworker_stop(&ui.db);
     campaign_list_free(&ui.camps);
-    close(ui.wake[0]);
-    close(ui.wake[1]);
+    if (joined) { /* else the worker may still write to it */
+        close(ui.wake[0]);
+        close(ui.wake[1]);
+    }
     return quit_signal && quit_signal != SIGINT ? 128 + quit_signal : 0;
 }

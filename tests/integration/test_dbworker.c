@@ -119,7 +119,7 @@ static void test_snapshot_and_notify(void **state)
     l = wait_list(w, 3000, any);
     assert_non_null(l);
     campaign_list_free(&l);
-    dbworker_stop(&w);
+    assert_true(dbworker_stop(&w));
     assert_null(w);
 }
 
@@ -164,7 +164,7 @@ static void test_server_lost_and_back(void **state)
     server("stop");
     assert_true(wait_state(w, DBW_RECONNECTING, 10000, &st));
     t0 = clock_mono_ms();
-    dbworker_stop(&w);
+    assert_true(dbworker_stop(&w));
     assert_true(clock_mono_ms() - t0 < 5000);
     server("start");
 }
