@@ -1,6 +1,7 @@
 #include "layout.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 static int total(const int *w, size_t n)
 {
@@ -69,4 +70,41 @@ int layout_columns(const struct col_spec *cols, size_t n, int width, int *widths
         if (widths[i] > 0)
             vis++;
     return vis;
+}
+
+static struct rect mkrect(int y, int x, int h, int w)
+{
+    struct rect r = { y, x, h, w };
+    return r;
+}
+
+void layout_screen(int cols, int lines, struct screen_layout *out)
+{
+    struct screen_layout l;
+    memset(&l, 0, sizeof l);
+    l.vsep_x = -1;
+    if (cols < SCREEN_MIN_COLS || lines < SCREEN_MIN_LINES) {
+        l.mode = SCREEN_TOO_SMALL;
+        *out = l;
+        return;
+    }
+    l.header = mkrect(0, 0, 1, cols);
+    l.hint = mkrect(lines - 2, 0, 1, cols);
+    l.status = mkrect(lines - 1, 0, 1, cols);
+    int body_y = 1, body_h = lines - 3;
+    if (cols >= SCREEN_GRID_COLS && lines >= SCREEN_GRID_LINES) {
+        l.mode = SCREEN_GRID;
+        int left = (cols - 1) / 2, right = cols - 1 - left;
+        int top = body_h / 2, bottom = body_h - top;
+        l.vsep_x = left;
+        l.pane[0] = mkrect(body_y, 0, top, left);
+        l.pane[1] = mkrect(body_y, left + 1, top, right);
+        l.pane[2] = mkrect(body_y + top, 0, bottom, left);
+        l.pane[3] = mkrect(body_y + top, left + 1, bottom, right);
+    } else {
+        l.mode = SCREEN_TABS;
+        for (int i = 0; i < SCREEN_PANES; i++)
+            l.pane[i] = mkrect(body_y, 0, body_h, cols);
+    }
+    *out = l;
 }

@@ -19,4 +19,31 @@ struct col_spec {
  * first. Returns the number of visible columns. */
 int layout_columns(const struct col_spec *cols, size_t n, int width, int *widths);
 
+
+
+/* The screen: a 2x2 dashboard of the four panes when there is room, one
+ * pane with a tab bar otherwise, and a message below the minimum. */
+enum screen_mode { SCREEN_TOO_SMALL, SCREEN_TABS, SCREEN_GRID };
+
+#define SCREEN_MIN_COLS 40
+#define SCREEN_MIN_LINES 10
+#define SCREEN_GRID_COLS 150
+#define SCREEN_GRID_LINES 40
+#define SCREEN_PANES 4
+
+struct rect {
+    int y, x, h, w;
+};
+
+struct screen_layout {
+    enum screen_mode mode;
+    struct rect header;               /* title, tab bar, environment */
+    struct rect pane[SCREEN_PANES];   /* each pane's area (all the same in TABS) */
+    int vsep_x;                       /* GRID: the column between left and right, else -1 */
+    struct rect hint;                 /* the key hint line */
+    struct rect status;               /* the status line */
+};
+
+/* A pure function of the terminal's size. */
+void layout_screen(int cols, int lines, struct screen_layout *out);
 #endif

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -111,6 +112,54 @@ static void test_backoff(void **state)
         assert_true(dbworker_backoff_ms(a + 1, 0.5) >= dbworker_backoff_ms(a, 0.5));
 }
 
+static void test_screen_modes(void **state)
+{
+    (void)state;
+    struct screen_layout l;
+    layout_screen(39, 24, &l);
+    assert_int_equal(l.mode, SCREEN_TOO_SMALL);
+    layout_screen(80, 9, &l);
+    assert_int_equal(l.mode, SCREEN_TOO_SMALL);
+    layout_screen(80, 24, &l);
+    assert_int_equal(l.mode, SCREEN_TABS);
+    assert_int_equal(l.vsep_x, -1);
+    for (int i = 0; i < SCREEN_PANES; i++) {
+        assert_int_equal(l.pane[i].y, 1);
+        assert_int_equal(l.pane[i].h, 21);
+        assert_int_equal(l.pane[i].w, 80);
+    }
+    assert_int_equal(l.hint.y, 22);
+    assert_int_equal(l.status.y, 23);
+    layout_screen(149, 50, &l);
+    assert_int_equal(l.mode, SCREEN_TABS);
+}
+
+/* In the grid the four panes tile the body exactly: no overlap, no gap but
+ * the separator column. */
+static void test_grid_tiles_the_body(void **state)
+{
+    (void)state;
+    for (int ncols = SCREEN_GRID_COLS; ncols < SCREEN_GRID_COLS + 60; ncols += 7) {
+        for (int nlines = SCREEN_GRID_LINES; nlines < SCREEN_GRID_LINES + 30; nlines += 5) {
+            struct screen_layout l;
+            layout_screen(ncols, nlines, &l);
+            assert_int_equal(l.mode, SCREEN_GRID);
+            static unsigned char cover[200][300];
+            memset(cover, 0, sizeof cover);
+            for (int i = 0; i < SCREEN_PANES; i++) {
+                const struct rect *r = &l.pane[i];
+                assert_true(r->h >= 8 && r->w >= 60);
+                for (int y = r->y; y < r->y + r->h; y++)
+                    for (int x = r->x; x < r->x + r->w; x++)
+                        cover[y][x]++;
+            }
+            for (int y = 1; y < nlines - 2; y++)
+                for (int x = 0; x < ncols; x++)
+                    assert_int_equal(cover[y][x], x == l.vsep_x ? 0 : 1);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +169,8 @@ int main(void)
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_ages),
         cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_screen_modes),
+        cmocka_unit_test(test_grid_tiles_the_body),
     };
     return cmocka_run_group_tests_name("layout", tests, NULL, NULL);
 }
