@@ -19,9 +19,12 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define NOTIFY_SETTLE_MS 200
 #define STOP_WAIT_MS 1500
+#define ENGAGEMENT_EVERY_MS 60000
 
 struct dbworker {
     pthread_t thread;
+    PGresult *engagement;  /* the worker's: the last engagement figures */
+    int64_t engagement_due;
     char *dsn;
     int refresh_ms;
     int wake_fd;
@@ -32,6 +35,7 @@ struct dbworker {
     pthread_cond_t done_cond;
     bool done;             /* the thread has left run() */
     struct campaign_list *pending;
+    struct segment_list *pending_segs;
     struct dbw_status status;
 };
 
@@ -59,42 +63,94 @@ static void set_status(struct dbworker *w, enum dbw_state st, int attempt, int64
     wake(w);
 }
 
-static void publish(struct dbworker *w, struct campaign_list *list)
+static void publish(struct dbworker *w, struct campaign_list *camps, struct segment_list *segs)
 {
     pthread_mutex_lock(&w->lock);
-    struct campaign_list *old = w->pending; /* never taken: the UI was busy */
-    w->pending = list;
-    w->status.data_ms = list->fetched_ms;
+    /* snapshots the UI never took (it was busy) are replaced */
+    struct campaign_list *old_c = w->pending;
+    struct segment_list *old_s = w->pending_segs;
+    w->pending = camps;
+    w->pending_segs = segs;
+    w->status.data_ms = camps->fetched_ms;
     w->status.error[0] = '\0';
     pthread_mutex_unlock(&w->lock);
-    campaign_list_free(&old); /* outside the lock: the UI never waits for it */
+    /* outside the lock: the UI never waits for a free */
+    campaign_list_free(&old_c);
+    segment_list_free(&old_s);
     wake(w);
 }
 
-/* One refresh: 0 on success, -1 when the connection must be dropped. */
-static int refresh(struct dbworker *w, PGconn *conn)
+/* Runs one read. Returns 0 with *out set, 1 when the query failed (the
+ * status says why; the connection is fine), or -1 when the connection must
+ * be dropped. */
+static int read_query(struct dbworker *w, PGconn *conn, const char *sql, const char *what,
+                      PGresult **out)
 {
     char err[512];
     const char *params[1] = { NULL };
-    PGresult *res = db_query(conn, campaign_list_query, 1, params, QUERY_TIMEOUT_MS,
+    *out = NULL;
+    PGresult *res = db_query(conn, sql, strchr(sql, '$') ? 1 : 0, params, QUERY_TIMEOUT_MS,
                              w->stop_pipe[0], err, sizeof err);
     if (!res) {
         set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
         return -1;
     }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error(err, sizeof err, "reading campaigns", conn, res);
+        db_error(err, sizeof err, what, conn, res);
         PQclear(res);
         set_status(w, DBW_CONNECTED, 0, 0, err);
-        return 0;
+        return 1;
     }
-    struct campaign_list *list = campaign_list_from_result(res, err, sizeof err);
+    *out = res;
+    return 0;
+}
+
+/* One refresh: 0 on success (or a failed query, reported in the status),
+ * -1 when the connection must be dropped. */
+static int refresh(struct dbworker *w, PGconn *conn)
+{
+    char err[512];
+    PGresult *res;
+    int rc = read_query(w, conn, campaign_list_query, "reading campaigns", &res);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    struct campaign_list *camps = campaign_list_from_result(res, err, sizeof err);
     PQclear(res);
-    if (!list) {
+    if (!camps) {
         set_status(w, DBW_CONNECTED, 0, 0, err);
         return 0;
     }
-    publish(w, list);
+
+    rc = read_query(w, conn, segment_list_query, "reading segments", &res);
+    if (rc != 0) {
+        campaign_list_free(&camps);
+        return rc < 0 ? -1 : 0;
+    }
+    struct segment_list *segs = segment_list_from_result(res, err, sizeof err);
+    PQclear(res);
+    if (!segs) {
+        campaign_list_free(&camps);
+        set_status(w, DBW_CONNECTED, 0, 0, err);
+        return 0;
+    }
+    /* engagement reads every membership: now and then, not every refresh */
+    int64_t now = clock_mono_ms();
+    if (!w->engagement || now >= w->engagement_due) {
+        rc = read_query(w, conn, segment_engagement_query, "reading segment engagement", &res);
+        if (rc < 0) {
+            campaign_list_free(&camps);
+            segment_list_free(&segs);
+            return -1;
+        }
+        if (rc == 0) {
+            PQclear(w->engagement);
+            w->engagement = res;
+        }
+        w->engagement_due = now + ENGAGEMENT_EVERY_MS;
+    }
+    if (w->engagement)
+        segment_list_apply_engagement(segs, w->engagement);
+    publish(w, camps, segs);
     return 0;
 }
 
@@ -305,6 +361,8 @@ bool dbworker_stop(struct dbworker **wp)
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->done_cond);
     campaign_list_free(&w->pending);
+    segment_list_free(&w->pending_segs);
+    PQclear(w->engagement);
     for (int i = 0; i < 2; i++) {
         close(w->stop_pipe[i]);
         close(w->kick_pipe[i]);
@@ -319,6 +377,15 @@ struct campaign_list *dbworker_take_campaigns(struct dbworker *w)
     pthread_mutex_lock(&w->lock);
     struct campaign_list *l = w->pending;
     w->pending = NULL;
+    pthread_mutex_unlock(&w->lock);
+    return l;
+}
+
+struct segment_list *dbworker_take_segments(struct dbworker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct segment_list *l = w->pending_segs;
+    w->pending_segs = NULL;
     pthread_mutex_unlock(&w->lock);
     return l;
 }

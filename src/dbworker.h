@@ -1,6 +1,7 @@
 /* The database worker: a thread that owns its PostgreSQL connection, LISTENs
- * for campaign changes, re-reads on a notification or every refresh
- * interval, and publishes immutable snapshots for the UI. It reconnects by
+ * for campaign changes, re-reads campaigns and segments on a notification
+ * or every refresh interval (segment engagement every minute), and
+ * publishes immutable snapshots for the UI. It reconnects by
  * itself with jittered exponential backoff. Nothing here ever blocks the
  * caller for longer than taking a mutex. */
 #ifndef MARKETING_DBWORKER_H
@@ -10,6 +11,7 @@
 #include <stdint.h>
 
 #include "campaigns.h"
+#include "segments.h"
 
 enum dbw_state { DBW_CONNECTING, DBW_CONNECTED, DBW_RECONNECTING };
 
@@ -39,6 +41,10 @@ bool dbworker_stop(struct dbworker **w);
 /* Takes the newest campaign snapshot if one arrived since the last call
  * (the caller owns it), else NULL. */
 struct campaign_list *dbworker_take_campaigns(struct dbworker *w);
+
+/* Takes the newest segment snapshot if one arrived since the last call
+ * (the caller owns it), else NULL. */
+struct segment_list *dbworker_take_segments(struct dbworker *w);
 
 /* Copies the current status. */
 void dbworker_status(struct dbworker *w, struct dbw_status *out);

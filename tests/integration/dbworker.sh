@@ -14,7 +14,9 @@ sql "INSERT INTO contacts (email) SELECT 'c' || g || '@example.com' FROM generat
        VALUES ('cmp_1', 1, 'a@example.com', 's', 'b'), ('cmp_2', 1, 'a@example.com', 's', 'b');
      COMMIT;
      INSERT INTO deliveries (campaign_id, contact_id, revision, status, sent_at)
-       SELECT 'cmp_2', id, 1, 'sent', now() FROM contacts WHERE id <= 3;" >/dev/null
+       SELECT 'cmp_2', id, 1, 'sent', now() FROM contacts WHERE id <= 3;
+     INSERT INTO segment_members (segment_id, contact_id) SELECT 'seg_1', id FROM contacts;
+     UPDATE contacts SET last_opened_at = now() WHERE id = 2;" >/dev/null
 
 export T_CTL=$T_TMP/ctl
 mkdir -p "$T_CTL"

@@ -107,6 +107,15 @@ static void test_snapshot_and_notify(void **state)
     dbworker_status(w, &st);
     assert_int_equal(st.state, DBW_CONNECTED);
     assert_true(st.data_ms > 0);
+    /* segments come with the campaigns, engagement figures included */
+    struct segment_list *segs = dbworker_take_segments(w);
+    assert_non_null(segs);
+    assert_int_equal(segs->n, 1);
+    assert_string_equal(segs->v[0].name, "Everyone");
+    assert_int_equal(segs->v[0].campaigns, 2);
+    assert_int_equal(segs->v[0].opened_30d, 1);
+    assert_int_equal(segs->v[0].clicked_30d, 0);
+    segment_list_free(&segs);
 
     exec_sql("UPDATE campaigns SET name = 'renamed by another console', version = version + 1"
              " WHERE id = 'cmp_1'");
