@@ -79,6 +79,7 @@ struct campaign_list *campaign_list_from_result(const PGresult *res, char *err, 
         c->updated_ms = get_i64(res, i, COL_UPDATED);
     }
     list->fetched_ms = clock_real_ms();
+    list->fetched_mono_ms = clock_mono_ms();
     return list;
 }
 

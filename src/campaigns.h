@@ -26,6 +26,7 @@ struct campaign_list {
     struct campaign *v;  /* owned */
     size_t n;
     int64_t fetched_ms;  /* epoch milliseconds, this machine's clock */
+    int64_t fetched_mono_ms; /* the same moment on the monotonic clock, for rates */
 };
 
 /* Reads every campaign with its counters. Returns a list the caller frees
