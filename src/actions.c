@@ -36,7 +36,7 @@ static const struct { int code; const char *name; } key_names[] = {
     { KEYC_BACKSPACE, "Backspace" }, { KEYC_F1, "F1" }, { ' ', "Space" },
 };
 
-int key_parse(const char *name)
+int keyc_parse(const char *name)
 {
     for (size_t i = 0; i < sizeof key_names / sizeof key_names[0]; i++)
         if (strcmp(name, key_names[i].name) == 0)
@@ -48,7 +48,7 @@ int key_parse(const char *name)
     return -1;
 }
 
-const char *key_name(int code, char *buf, size_t n)
+const char *keyc_name(int code, char *buf, size_t n)
 {
     for (size_t i = 0; i < sizeof key_names / sizeof key_names[0]; i++) {
         if (key_names[i].code == code) {
@@ -81,7 +81,7 @@ static int parse_keys(const char *value, int *codes, char *bad, size_t badsz)
     int n = 0;
     char *save = NULL;
     for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
-        int c = key_parse(tok);
+        int c = keyc_parse(tok);
         if (c < 0 || n == ACTION_MAX_KEYS) {
             snprintf(bad, badsz, "%s", c < 0 ? tok : "too many keys");
             return -1;
@@ -155,7 +155,7 @@ const char *keymap_keys(const struct keymap *km, enum action_id a, char *buf, si
     buf[0] = '\0';
     for (int i = 0; i < ACTION_MAX_KEYS && km->keys[a][i]; i++) {
         char k[16];
-        int w = snprintf(buf + used, n - used, "%s%s", used ? " " : "", key_name(km->keys[a][i], k, sizeof k));
+        int w = snprintf(buf + used, n - used, "%s%s", used ? " " : "", keyc_name(km->keys[a][i], k, sizeof k));
         if (w < 0 || (size_t)w >= n - used)
             break;
         used += (size_t)w;
@@ -197,7 +197,7 @@ void keymap_hint(const struct keymap *km, bool list_pane, char *out, size_t n, i
         char k[16];
         if (!km->keys[a][0])
             continue;
-        key_name(km->keys[a][0], k, sizeof k);
+        keyc_name(km->keys[a][0], k, sizeof k);
         char item[64];
         int w = snprintf(item, sizeof item, "%s%s %s", used ? "  " : "", k, d->hint);
         if (w < 0 || used + (size_t)w >= n || (int)(used + (size_t)w) > width)

@@ -62,10 +62,10 @@ int keymap_bind(struct keymap *km, const char *action, const char *value, char *
 enum action_id keymap_lookup(const struct keymap *km, int key);
 
 /* Parses a key name ("j", "Down", "C-f", "Space", "F1") into a code, or -1. */
-int key_parse(const char *name);
+int keyc_parse(const char *name);
 
 /* The name of a key code ("j", "Down", "C-f"), into buf. */
-const char *key_name(int code, char *buf, size_t n);
+const char *keyc_name(int code, char *buf, size_t n);
 
 /* "j Down": the keys bound to an action, into buf. */
 const char *keymap_keys(const struct keymap *km, enum action_id a, char *buf, size_t n);

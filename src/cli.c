@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "actions.h"
 #include "campaigns.h"
 #include "db.h"
 #include "format.h"
@@ -21,7 +22,7 @@ static void usage(FILE *out)
         "usage: marketing [options]                      the console\n"
         "       marketing [options] campaigns [--status S] [--json]\n"
         "       marketing [options] db migrate|version\n"
-        "       marketing config sample|man\n"
+        "       marketing config sample|man|keys\n"
         "\n"
         "options:\n"
         "  --config FILE      read FILE instead of the default configuration\n");
@@ -212,7 +213,11 @@ static int cmd_config(int argc, char **argv)
         config_print_man(stdout);
         return EXIT_OK;
     }
-    fprintf(stderr, "marketing: usage: marketing config sample|man\n");
+    if (argc == 1 && strcmp(argv[0], "keys") == 0) {
+        keymap_print_man(stdout);
+        return EXIT_OK;
+    }
+    fprintf(stderr, "marketing: usage: marketing config sample|man|keys\n");
     return EXIT_USAGE;
 }
 

@@ -10,6 +10,7 @@
 
 #include <libpq-fe.h>
 
+#include "actions.h"
 #include "sanitize.h"
 
 #define OFF(field) offsetof(struct config, field)
@@ -25,6 +26,25 @@ const struct opt_def config_options[] = {
     { "environment", OPT_STRING, "", OFF(environment), NULL, NULL,
       "A name for the system this console works on (staging, production), shown in "
       "the header of every screen so that nobody mistakes one system for another." },
+    { "metrics_url", OPT_STRING, "", OFF(metrics_url), NULL, NULL,
+      "The marketing system's Prometheus /metrics endpoints, comma-separated (up to 8; "
+      "their counters are summed). Empty: no metrics." },
+    { "health_url", OPT_STRING, "", OFF(health_url), NULL, NULL,
+      "The system's /health endpoint (JSON: status, version, uptime, checks). Empty: not watched." },
+    { "ready_url", OPT_STRING, "", OFF(ready_url), NULL, NULL,
+      "The system's /ready endpoint. Empty: not watched." },
+    { "token_file", OPT_STRING, "", OFF(token_file), NULL, NULL,
+      "A file holding a bearer token sent to the endpoints. It must not be readable by "
+      "group or others (mode 0600), like libpq's password file. Empty: no token." },
+    { "scrape_interval", OPT_DURATION, "1s", OFF(scrape_ms), "200ms", "5m",
+      "How often the endpoints are read." },
+    { "scrape_timeout", OPT_DURATION, "5s", OFF(scrape_timeout_ms), "100ms", "1m",
+      "How long one request to an endpoint may take before it counts as failed." },
+    { "ascii", OPT_BOOL, "false", OFF(ascii), NULL, NULL,
+      "Draw with 7-bit ASCII only (borders, graphs, glyphs), whatever the locale says. "
+      "A locale that is not UTF-8 turns this on by itself." },
+    { "read_only", OPT_BOOL, "false", OFF(read_only), NULL, NULL,
+      "Refuse every write, and say so in the status line." },
 };
 const size_t config_options_count = sizeof config_options / sizeof config_options[0];
 
@@ -134,8 +154,37 @@ void config_init(struct config *cfg)
     }
 }
 
+int config_add_binding(struct config *cfg, const char *action, const char *keys, char *err,
+                       size_t errsz)
+{
+    struct keymap km;
+    keymap_init(&km);
+    /* checked now, against the action table, so the error has a line */
+    if (keymap_bind(&km, action, keys, err, errsz) != 0)
+        return -1;
+    if (cfg->n_bind == CONFIG_MAX_BINDINGS) {
+        snprintf(err, errsz, "key.%s: more than %d key bindings", action, CONFIG_MAX_BINDINGS);
+        return -1;
+    }
+    cfg->bind_action[cfg->n_bind] = strdup(action);
+    cfg->bind_keys[cfg->n_bind] = strdup(keys);
+    if (!cfg->bind_action[cfg->n_bind] || !cfg->bind_keys[cfg->n_bind]) {
+        free(cfg->bind_action[cfg->n_bind]);
+        free(cfg->bind_keys[cfg->n_bind]);
+        snprintf(err, errsz, "out of memory");
+        return -1;
+    }
+    cfg->n_bind++;
+    return 0;
+}
+
 void config_free(struct config *cfg)
 {
+    for (size_t i = 0; i < cfg->n_bind; i++) {
+        free(cfg->bind_action[i]);
+        free(cfg->bind_keys[i]);
+    }
+    cfg->n_bind = 0;
     for (size_t i = 0; i < config_options_count; i++) {
         if (config_options[i].type == OPT_STRING) {
             char **p = opt_ptr(cfg, &config_options[i]);
@@ -239,7 +288,13 @@ int config_parse(struct config *cfg, const char *name, const char *text,
         char *key = trim(s), *val = unquote(trim(eq + 1));
         const struct opt_def *opt = config_find(key);
         char err[512], src[300];
-        if (!opt) {
+        if (strncmp(key, "key.", 4) == 0 && val) {
+            if (config_add_binding(cfg, key + 4, val, err, sizeof err) != 0) {
+                snprintf(msg, sizeof msg, "%s:%d: %s", name, lineno, err);
+                add_error(errs, msg);
+                nerr++;
+            }
+        } else if (!opt) {
             snprintf(msg, sizeof msg, "%s:%d: unknown option '%.64s'", name, lineno, key);
             add_error(errs, msg);
             nerr++;
@@ -434,6 +489,11 @@ void config_dump(const struct config *cfg, FILE *out)
         san_fputs(cfg->source[i] ? cfg->source[i] : "default", out, 0);
         fputc('\n', out);
     }
+    for (size_t i = 0; i < cfg->n_bind; i++) {
+        fprintf(out, "key.%s = ", cfg->bind_action[i]);
+        san_fputs(cfg->bind_keys[i], out, 0);
+        fputc('\n', out);
+    }
 }
 
 /* Writes text wrapped at width with prefix on every line. */
@@ -477,6 +537,18 @@ void config_print_sample(FILE *out)
         wrap(out, "# ", o->doc, 76);
         fprintf(out, "# %s = %s%s%s\n", o->name, o->type == OPT_STRING ? "\"" : "", o->def,
                 o->type == OPT_STRING ? "\"" : "");
+    }
+    fprintf(out, "\n");
+    wrap(out, "# ", "Key bindings: key.ACTION = KEYS replaces the keys of an action (key names: "
+                    "a character, C-x for Ctrl-x, Up Down Left Right PgUp PgDn Home End Enter Esc "
+                    "Tab BTab Backspace Space F1). A key given to one action is taken from any "
+                    "other. The actions and their default keys:", 76);
+    struct keymap km;
+    keymap_init(&km);
+    for (int a = 1; a < ACT_COUNT; a++) {
+        char keys[64];
+        fprintf(out, "# key.%s = %s\n", action_defs[a].name,
+                keymap_keys(&km, (enum action_id)a, keys, sizeof keys));
     }
 }
 

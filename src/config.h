@@ -12,11 +12,24 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#define CONFIG_MAX_BINDINGS 64
+
 struct config {
     char *dsn;            /* PostgreSQL conninfo or URI; "" = libpq's PG* variables */
     int refresh_ms;       /* how often panes re-read the database */
-    char *environment;    /* shown in the status line; "production" gets its own accent */
-    char *source[16];     /* where each option's value came from, by table index */
+    char *environment;    /* shown in the header */
+    char *metrics_url;    /* comma-separated /metrics targets; "" = none */
+    char *health_url;     /* the system's /health; "" = none */
+    char *ready_url;      /* the system's /ready; "" = none */
+    char *token_file;     /* bearer token for the endpoints; "" = none */
+    int scrape_ms;        /* how often endpoints are read */
+    int scrape_timeout_ms;
+    bool ascii;           /* 7-bit output whatever the locale says */
+    bool read_only;       /* no writes (shown in the status line) */
+    char *source[32];     /* where each option's value came from, by table index */
+    /* key bindings: "key.NAME = KEYS" lines, applied in order over the defaults */
+    char *bind_action[CONFIG_MAX_BINDINGS], *bind_keys[CONFIG_MAX_BINDINGS];
+    size_t n_bind;
 };
 
 enum opt_type { OPT_STRING, OPT_DURATION, OPT_BOOL };
@@ -42,6 +55,11 @@ struct config_errors {
 void config_init(struct config *cfg);          /* defaults */
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
+
+/* Records a "key.ACTION = KEYS" binding after checking it against the
+ * action table. Returns 0, or -1 with a message. */
+int config_add_binding(struct config *cfg, const char *action, const char *keys, char *err,
+                       size_t errsz);
 
 /* Finds an option by file name ("refresh") or flag name ("refresh"). */
 const struct opt_def *config_find(const char *name);

@@ -145,7 +145,7 @@ struct campaign_rate rate_tracker_get(const struct rate_tracker *t, const struct
     const struct sample *oldest = nth_newest(k, k->n - 1);
     if (now->t_ms - k->last_progress_ms >= t->stall_ms && now->t_ms - oldest->t_ms >= t->stall_ms)
         r.state = SEND_STALLED;
-    else if (dsent + dbad >= 10 && (double)dbad > 0.05 * (double)(dsent + dbad))
+    else if (dsent + dbad >= 100 && (double)dbad > 0.05 * (double)(dsent + dbad))
         r.state = SEND_ERRORING;
     else if (c->rate_limit > 0 && r.per_min >= 0.9 * c->rate_limit)
         r.state = SEND_THROTTLED;

@@ -11,4 +11,10 @@ awk -v opts=man/.opts.tmp '
     /^\.\\" END OPTIONS/ { skip = 0 }
     !skip' man/marketing.conf.5 >man/.conf5.tmp
 mv man/.conf5.tmp man/marketing.conf.5
-rm -f man/.opts.tmp
+"$bin" config keys >man/.keys.tmp
+awk -v keys=man/.keys.tmp '
+    /^\.\\" BEGIN KEYS/ { print; while ((getline l < keys) > 0) print l; skip = 1; next }
+    /^\.\\" END KEYS/ { skip = 0 }
+    !skip' man/marketing.1 >man/.m1.tmp
+mv man/.m1.tmp man/marketing.1
+rm -f man/.opts.tmp man/.keys.tmp

@@ -1,6 +1,7 @@
 /* The console's event loop: one thread owns curses. It blocks in poll() on
  * stdin and the workers' wake pipe, with a timeout to the next clock tick,
- * and ends every turn that changed something in one doupdate(). */
+ * and ends every turn that changed something in one doupdate(). Keys become
+ * actions through the keymap; the focused pane gets them first. */
 #include "ui.h"
 
 #include <errno.h>
@@ -10,251 +11,301 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "campaigns.h"
+#include "actions.h"
+#include "chrome.h"
 #include "clock.h"
 #include "curs.h"
 #include "dbworker.h"
-#include "format.h"
-#include "layout.h"
+#include "pane.h"
+#include "poller.h"
 #include "sanitize.h"
 #include "term_guard.h"
 #include "wakepipe.h"
 
-#define MIN_COLS 40
-#define MIN_LINES 8
+#define RATE_WINDOW_MS 30000
+#define STALL_MS 30000
+#define HISTORY_MS (30 * 60 * 1000)
 
 static volatile sig_atomic_t quit_signal;
 
 static void on_quit_signal(int sig) { quit_signal = sig; }
 
-struct ui {
-    const struct config *cfg;
-    struct dbworker *db;
-    int wake[2];
-    struct campaign_list *camps;
-    struct dbw_status dbst;
-    size_t sel, top;
-    unsigned san;          /* SAN_ASCII when the terminal is not UTF-8 */
-    bool dirty;
+static const struct pane_ops *const pane_table[SCREEN_PANES] = {
+    &campaigns_pane, &segments_pane, &rate_pane, &alerts_pane,
 };
 
-enum { C_ID, C_NAME, C_TYPE, C_STATUS, C_SEGMENT, C_PROGRESS, C_OPENS, C_CLICKS, C_N };
-static const struct col_spec columns[C_N] = {
-    [C_ID] = { "ID", 6, 8, 0, 1 },
-    [C_NAME] = { "NAME", 12, 24, 3, 0 },
-    [C_TYPE] = { "TYPE", 5, 5, 0, 6 },
-    [C_STATUS] = { "STATUS", 11, 11, 0, 0 },
-    [C_SEGMENT] = { "SEGMENT", 8, 14, 1, 5 },
-    [C_PROGRESS] = { "SENT/AUD", 11, 13, 0, 2 },
-    [C_OPENS] = { "OPENS", 6, 6, 0, 3 },
-    [C_CLICKS] = { "CLICKS", 6, 6, 0, 4 },
-};
-
-/* Draws untrusted text at the cursor in at most cols columns, padded;
- * right-aligned when right is set. */
-static void put_text(const struct ui *ui, const char *s, int cols, bool right)
+/* Curses' key codes as ours. */
+static int translate_key(int ret, wint_t wch)
 {
-    char buf[SAN_MAX_INPUT * 3 + 16];
-    struct san_result r = san_fit(buf, sizeof buf, s, (size_t)-1, cols, ui->san);
-    if (right)
-        printw("%*s", cols - r.cols, "");
-    addstr(buf);
-    if (!right)
-        printw("%*s", cols - r.cols, "");
-}
-
-static void draw_header(const struct ui *ui)
-{
-    attrset(A_REVERSE | A_BOLD);
-    move(0, 0);
-    char title[128];
-    snprintf(title, sizeof title, " marketing %s  Campaigns (%zu)", MARKETING_VERSION,
-             ui->camps ? ui->camps->n : (size_t)0);
-    put_text(ui, title, COLS, false);
-    const char *env = ui->cfg->environment;
-    if (env && *env) {
-        char e[80];
-        struct san_result r = san_fit(e, sizeof e, env, (size_t)-1, 30, ui->san);
-        mvprintw(0, COLS - r.cols - 3, "[%s] ", e);
-    }
-    attrset(A_NORMAL);
-}
-
-static void draw_campaigns(struct ui *ui, int y0, int rows)
-{
-    int w[C_N];
-    layout_columns(columns, C_N, COLS - 1, w);
-    attrset(A_BOLD | A_UNDERLINE);
-    move(y0, 0);
-    addch(' ');
-    for (int c = 0; c < C_N; c++) {
-        if (!w[c])
-            continue;
-        put_text(ui, columns[c].title, w[c], c >= C_PROGRESS);
-        if (c + 1 < C_N)
-            addch(' ');
-    }
-    clrtoeol();
-    attrset(A_NORMAL);
-    y0++;
-    rows--;
-    size_t n = ui->camps ? ui->camps->n : 0;
-    if (n == 0) {
-        mvaddstr(y0 + 1, 2, ui->camps ? "No campaigns." : "Loading campaigns...");
-        return;
-    }
-    if (ui->sel >= n)
-        ui->sel = n - 1;
-    if (ui->sel < ui->top)
-        ui->top = ui->sel;
-    if (rows > 0 && ui->sel >= ui->top + (size_t)rows)
-        ui->top = ui->sel - (size_t)rows + 1;
-    for (int r = 0; r < rows && ui->top + (size_t)r < n; r++) {
-        const struct campaign *cp = &ui->camps->v[ui->top + (size_t)r];
-        bool selected = ui->top + (size_t)r == ui->sel;
-        attrset(selected ? A_REVERSE : A_NORMAL);
-        move(y0 + r, 0);
-        addch(selected ? '>' : ' ');
-        char buf[64], a[16], b[16];
-        for (int c = 0; c < C_N; c++) {
-            if (!w[c])
-                continue;
-            switch (c) {
-            case C_ID: put_text(ui, cp->id, w[c], false); break;
-            case C_NAME: put_text(ui, cp->name, w[c], false); break;
-            case C_TYPE: put_text(ui, cp->type, w[c], false); break;
-            case C_STATUS:
-                snprintf(buf, sizeof buf, "%s %s",
-                         campaign_status_glyph(cp->status, ui->san & SAN_ASCII), cp->status);
-                put_text(ui, buf, w[c], false);
-                break;
-            case C_SEGMENT: put_text(ui, cp->segment_name, w[c], false); break;
-            case C_PROGRESS:
-                fmt_count(a, sizeof a, cp->sent);
-                fmt_count(b, sizeof b, cp->audience);
-                snprintf(buf, sizeof buf, "%s/%s", a, b);
-                put_text(ui, buf, w[c], true);
-                break;
-            case C_OPENS: fmt_count(a, sizeof a, cp->opened); put_text(ui, a, w[c], true); break;
-            case C_CLICKS: fmt_count(a, sizeof a, cp->clicked); put_text(ui, a, w[c], true); break;
-            }
-            if (c + 1 < C_N)
-                addch(' ');
+    if (ret == KEY_CODE_YES) {
+        switch (wch) {
+        case KEY_UP: return KEYC_UP;
+        case KEY_DOWN: return KEYC_DOWN;
+        case KEY_LEFT: return KEYC_LEFT;
+        case KEY_RIGHT: return KEYC_RIGHT;
+        case KEY_PPAGE: return KEYC_PGUP;
+        case KEY_NPAGE: return KEYC_PGDN;
+        case KEY_HOME: return KEYC_HOME;
+        case KEY_END: return KEYC_END;
+        case KEY_ENTER: return KEYC_ENTER;
+        case KEY_BTAB: return KEYC_BTAB;
+        case KEY_BACKSPACE: return KEYC_BACKSPACE;
+        case KEY_F(1): return KEYC_F1;
+        case KEY_RESIZE: return -2;
+        default: return -1;
         }
-        clrtoeol();
     }
-    attrset(A_NORMAL);
+    switch (wch) {
+    case 27: return KEYC_ESC;
+    case '\r': case '\n': return KEYC_ENTER;
+    case '\t': return KEYC_TAB;
+    case 127: case 8: return KEYC_BACKSPACE;
+    default: return (int)wch;
+    }
 }
 
-static void draw_status(const struct ui *ui)
+static struct pane_data pane_data_of(const struct ui *ui)
 {
-    char line[1024], age[16], retry[16];
-    const struct dbw_status *st = &ui->dbst;
-    int64_t now = clock_real_ms();
-    if (st->data_ms)
-        fmt_age(age, sizeof age, now - st->data_ms);
-    else
-        snprintf(age, sizeof age, "none");
-    switch (st->state) {
-    case DBW_CONNECTING:
-        snprintf(line, sizeof line, " db: connecting | data: %s", age);
-        break;
-    case DBW_CONNECTED:
-        snprintf(line, sizeof line, " db: connected | data: %s old%s%s", age,
-                 st->error[0] ? " | " : "", st->error);
-        break;
-    case DBW_RECONNECTING: {
-        int64_t left = st->retry_at_ms - clock_mono_ms();
-        fmt_age(retry, sizeof retry, left + 999);
-        snprintf(line, sizeof line, " db: reconnecting (attempt %d%s%s) | data: %s old | %s",
-                 st->attempt, st->retry_at_ms ? ", next in " : "", st->retry_at_ms ? retry : "",
-                 age, st->error);
-        break;
-    }
-    }
-    char clock[16];
-    time_t t = (time_t)(now / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(clock, sizeof clock, " %H:%M:%S ", &tm);
-    int cw = (int)strlen(clock);
-    attrset(A_REVERSE);
-    move(LINES - 1, 0);
-    put_text(ui, line, COLS - cw > 0 ? COLS - cw : 0, false);
-    if (COLS >= cw)
-        mvaddstr(LINES - 1, COLS - cw, clock);
-    attrset(A_NORMAL);
-}
-
-static void draw(struct ui *ui)
-{
-    erase();
-    if (COLS < MIN_COLS || LINES < MIN_LINES) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "Terminal too small: %dx%d, need %dx%d", COLS, LINES,
-                 MIN_COLS, MIN_LINES);
-        mvaddnstr(0, 0, msg, COLS);
-        if (LINES > 1)
-            mvaddnstr(1, 0, "Enlarge it, or press q to quit.", COLS);
-        wnoutrefresh(stdscr);
-        doupdate();
-        return;
-    }
-    draw_header(ui);
-    draw_campaigns(ui, 1, LINES - 3);
-    attrset(A_DIM);
-    mvaddnstr(LINES - 2, 0, " q quit  j/k move  g/G first/last  PgUp/PgDn page  r refresh", COLS);
-    attrset(A_NORMAL);
-    draw_status(ui);
-    wnoutrefresh(stdscr);
-    doupdate();
-}
-
-/* Returns false when the user asked to quit. */
-static bool on_key(struct ui *ui, int ch)
-{
-    size_t n = ui->camps ? ui->camps->n : 0;
-    size_t page = LINES > 4 ? (size_t)(LINES - 4) : 1;
-    switch (ch) {
-    case 'q': case 'Q': return false;
-    case 'j': case KEY_DOWN: if (ui->sel + 1 < n) ui->sel++; break;
-    case 'k': case KEY_UP: if (ui->sel > 0) ui->sel--; break;
-    case 'g': case KEY_HOME: ui->sel = 0; break;
-    case 'G': case KEY_END: if (n) ui->sel = n - 1; break;
-    case KEY_NPAGE: ui->sel = ui->sel + page < n ? ui->sel + page : (n ? n - 1 : 0); break;
-    case KEY_PPAGE: ui->sel = ui->sel > page ? ui->sel - page : 0; break;
-    case 'r': dbworker_refresh(ui->db); break;
-    case KEY_RESIZE: break;
-    default: return true;
-    }
-    ui->dirty = true;
-    return true;
+    struct pane_data d = {
+        .camps = ui->camps, .segs = ui->segs, .rates = ui->rates, .poll = ui->poll,
+        .db_sent = &ui->db_sent,
+        .metrics_configured = ui->cfg->metrics_url[0] != '\0',
+        .health_configured = ui->cfg->health_url[0] != '\0',
+    };
+    return d;
 }
 
 static void take_news(struct ui *ui)
 {
     wakepipe_drain(ui->wake[0]);
     struct campaign_list *l = dbworker_take_campaigns(ui->db);
+    struct segment_list *sg = dbworker_take_segments(ui->db);
     if (l) {
-        /* keep the selection on the same campaign when the list changes */
-        const char *cur = ui->camps && ui->sel < ui->camps->n ? ui->camps->v[ui->sel].id : NULL;
-        if (cur) {
-            for (size_t i = 0; i < l->n; i++) {
-                if (strcmp(l->v[i].id, cur) == 0) {
-                    ui->sel = i;
-                    break;
-                }
-            }
-        }
         campaign_list_free(&ui->camps);
         ui->camps = l;
+        rate_tracker_update(ui->rates, l);
+        double total = 0;
+        for (size_t i = 0; i < l->n; i++)
+            total += (double)(l->v[i].sent + l->v[i].failed + l->v[i].bounced);
+        counter_series_add(&ui->db_sent, l->fetched_mono_ms, total);
+    }
+    if (sg) {
+        segment_list_free(&ui->segs);
+        ui->segs = sg;
+    }
+    if (ui->poller) {
+        struct poll_snapshot *p = poller_take(ui->poller);
+        if (p) {
+            poll_snapshot_free(&ui->poll);
+            ui->poll = p;
+        }
+    }
+    if (l || sg) {
+        struct pane_data d = pane_data_of(ui);
+        for (int i = 0; i < SCREEN_PANES; i++)
+            ui->panes[i].ops->update(ui->panes[i].st, &d);
     }
     dbworker_status(ui->db, &ui->dbst);
     ui->dirty = true;
+}
+
+static void draw(struct ui *ui)
+{
+    layout_screen(COLS, LINES, &ui->layout);
+    erase();
+    if (ui->layout.mode == SCREEN_TOO_SMALL) {
+        chrome_draw_too_small(ui);
+    } else if (ui->mode == MODE_HELP) {
+        chrome_draw_help(ui);
+    } else {
+        struct pane_data d = pane_data_of(ui);
+        chrome_draw_header(ui, &d);
+        for (int i = 0; i < SCREEN_PANES; i++) {
+            if (ui->layout.mode == SCREEN_TABS && i != ui->focus)
+                continue;
+            ui->panes[i].ops->draw(ui->panes[i].st, &d, &ui->ctx, ui->layout.pane[i],
+                                   i == ui->focus);
+        }
+        if (ui->layout.vsep_x >= 0)
+            chrome_draw_separator(ui);
+        chrome_draw_hint(ui);
+        chrome_draw_status(ui);
+    }
+    wnoutrefresh(stdscr);
+    doupdate();
+}
+
+/* Runs an action that no pane took. Returns false to quit. */
+static bool global_action(struct ui *ui, enum action_id a)
+{
+    switch (a) {
+    case ACT_QUIT: return false;
+    case ACT_HELP: ui->mode = MODE_HELP; ui->help_top = 0; break;
+    case ACT_NEXT_PANE: ui->focus = (ui->focus + 1) % SCREEN_PANES; break;
+    case ACT_PREV_PANE: ui->focus = (ui->focus + SCREEN_PANES - 1) % SCREEN_PANES; break;
+    case ACT_PANE_1: case ACT_PANE_2: case ACT_PANE_3: case ACT_PANE_4:
+        ui->focus = a - ACT_PANE_1;
+        break;
+    case ACT_FILTER:
+        if (!ui->panes[ui->focus].ops->set_filter) {
+            chrome_message(ui, "This pane has no filter.");
+            break;
+        }
+        ui->mode = MODE_FILTER;
+        ui->input[0] = '\0';
+        break;
+    case ACT_COMMAND:
+        ui->mode = MODE_COMMAND;
+        ui->input[0] = '\0';
+        ui->hist_pos = ui->hist.n;
+        break;
+    case ACT_REFRESH:
+        dbworker_refresh(ui->db);
+        clearok(curscr, TRUE); /* C-l: also repaint the whole screen once */
+        break;
+    default: return true;
+    }
+    ui->dirty = true;
+    return true;
+}
+
+bool ui_run_action(struct ui *ui, enum action_id a)
+{
+    struct pane_data d = pane_data_of(ui);
+    struct pane *p = &ui->panes[ui->focus];
+    if (p->ops->action(p->st, &d, a) == PANE_REDRAW) {
+        ui->dirty = true;
+        return true;
+    }
+    return global_action(ui, a);
+}
+
+void ui_set_filter(struct ui *ui, const char *text)
+{
+    struct pane_data d = pane_data_of(ui);
+    struct pane *p = &ui->panes[ui->focus];
+    if (p->ops->set_filter)
+        p->ops->set_filter(p->st, &d, text);
+    ui->dirty = true;
+}
+
+/* Returns false when the user asked to quit. */
+static bool on_key(struct ui *ui, int key)
+{
+    if (key == -2) { /* resize */
+        ui->dirty = true;
+        return true;
+    }
+    if (key < 0)
+        return true;
+    if (ui->mode == MODE_FILTER || ui->mode == MODE_COMMAND)
+        return chrome_input_key(ui, key);
+    if (ui->mode == MODE_HELP) {
+        enum action_id a = keymap_lookup(&ui->km, key);
+        if (a == ACT_DOWN || a == ACT_PAGE_DOWN)
+            ui->help_top += a == ACT_DOWN ? 1 : 10;
+        else if (a == ACT_UP || a == ACT_PAGE_UP)
+            ui->help_top = ui->help_top > (a == ACT_UP ? 1 : 10) ? ui->help_top - (a == ACT_UP ? 1 : 10) : 0;
+        else if (a == ACT_QUIT && key != 'q')
+            return false;
+        else
+            ui->mode = MODE_NORMAL; /* any other key closes help */
+        ui->dirty = true;
+        return true;
+    }
+    ui->message[0] = '\0';
+    enum action_id a = keymap_lookup(&ui->km, key);
+    if (a == ACT_NONE) {
+        char k[16];
+        char msg[64];
+        snprintf(msg, sizeof msg, "%s: no action (? lists the keys)", keyc_name(key, k, sizeof k));
+        chrome_message(ui, msg);
+        return true;
+    }
+    return ui_run_action(ui, a);
+}
+
+static int ui_init(struct ui *ui, const struct config *cfg, char *err, size_t errsz)
+{
+    memset(ui, 0, sizeof *ui);
+    ui->cfg = cfg;
+    ui->wake[0] = ui->wake[1] = -1;
+    const char *cs = nl_langinfo(CODESET);
+    draw_ctx_init(&ui->ctx, cfg->ascii || !cs || strcmp(cs, "UTF-8") != 0 ? SAN_ASCII : 0);
+    keymap_init(&ui->km);
+    for (size_t i = 0; i < cfg->n_bind; i++)
+        if (keymap_bind(&ui->km, cfg->bind_action[i], cfg->bind_keys[i], err, errsz) != 0)
+            return -1;
+    ui->rates = rate_tracker_new(RATE_WINDOW_MS, STALL_MS);
+    counter_series_init(&ui->db_sent, HISTORY_MS);
+    for (int i = 0; i < SCREEN_PANES; i++) {
+        ui->panes[i].ops = pane_table[i];
+        ui->panes[i].st = pane_table[i]->create();
+        if (!ui->panes[i].st || !ui->rates) {
+            snprintf(err, errsz, "out of memory");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void ui_free(struct ui *ui)
+{
+    for (int i = 0; i < SCREEN_PANES; i++)
+        if (ui->panes[i].st)
+            ui->panes[i].ops->destroy(ui->panes[i].st);
+    campaign_list_free(&ui->camps);
+    segment_list_free(&ui->segs);
+    poll_snapshot_free(&ui->poll);
+    rate_tracker_free(&ui->rates);
+    counter_series_free(&ui->db_sent);
+}
+
+/* Splits "a,b" into at most 8 URLs in bufs. */
+static size_t split_urls(const char *list, char bufs[][1024], const char **urls, size_t max)
+{
+    size_t n = 0;
+    const char *p = list;
+    while (*p && n < max) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && (*p == ' ')) { p++; len--; }
+        while (len && p[len - 1] == ' ') len--;
+        if (len) {
+            snprintf(bufs[n], 1024, "%.*s", (int)len, p);
+            urls[n] = bufs[n];
+            n++;
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return n;
+}
+
+static int start_workers(struct ui *ui, char *err, size_t errsz)
+{
+    const struct config *cfg = ui->cfg;
+    ui->db = dbworker_start(cfg->dsn, cfg->refresh_ms, ui->wake[1], err, errsz);
+    if (!ui->db)
+        return -1;
+    static char bufs[8][1024];
+    static const char *urls[8];
+    size_t n = split_urls(cfg->metrics_url, bufs, urls, 8);
+    if (n == 0 && !cfg->health_url[0] && !cfg->ready_url[0])
+        return 0;
+    struct poller_opts o = {
+        .metrics_urls = urls, .n_metrics = n,
+        .health_url = cfg->health_url, .ready_url = cfg->ready_url,
+        .token_file = cfg->token_file,
+        .interval_ms = cfg->scrape_ms, .timeout_ms = cfg->scrape_timeout_ms,
+        .body_cap = 16u << 20, .history_s = 1800,
+    };
+    ui->poller = poller_start(&o, ui->wake[1], err, errsz);
+    return ui->poller ? 0 : -1;
 }
 
 int ui_run(const struct config *cfg)
@@ -264,25 +315,24 @@ int ui_run(const struct config *cfg)
                         "'marketing campaigns --json' (see marketing --help)\n");
         return 2;
     }
-    struct ui ui = { .cfg = cfg };
-    const char *cs = nl_langinfo(CODESET);
-    if (!cs || strcmp(cs, "UTF-8") != 0)
-        ui.san = SAN_ASCII;
+    static struct ui ui;
     char err[512];
-    if (term_guard_start(err, sizeof err) != 0) {
+    if (ui_init(&ui, cfg, err, sizeof err) != 0) {
+        ui_free(&ui);
         fprintf(stderr, "marketing: %s\n", err);
         return 2;
     }
-    if (wakepipe_open(ui.wake) != 0) {
-        term_guard_end();
-        fprintf(stderr, "marketing: pipe: %s\n", strerror(errno));
-        return 1;
+    if (term_guard_start(err, sizeof err) != 0) {
+        ui_free(&ui);
+        fprintf(stderr, "marketing: %s\n", err);
+        return 2;
     }
-    ui.db = dbworker_start(cfg->dsn, cfg->refresh_ms, ui.wake[1], err, sizeof err);
-    if (!ui.db) {
+    if (wakepipe_open(ui.wake) != 0 || start_workers(&ui, err, sizeof err) != 0) {
+        if (ui.wake[0] < 0)
+            snprintf(err, sizeof err, "pipe: %s", strerror(errno));
         term_guard_end();
-        close(ui.wake[0]);
-        close(ui.wake[1]);
+        dbworker_stop(&ui.db);
+        ui_free(&ui);
         fprintf(stderr, "marketing: %s\n", err);
         return 1;
     }
@@ -321,16 +371,18 @@ int ui_run(const struct config *cfg)
             take_news(&ui);
         if (n > 0 && (pfd[0].revents & (POLLHUP | POLLERR)))
             break; /* the terminal is gone */
-        int ch;
-        while (running && (ch = getch()) != ERR)
-            running = on_key(&ui, ch);
-        if (n < 0) /* a signal, perhaps SIGWINCH: getch above saw KEY_RESIZE */
+        wint_t wch;
+        int ret;
+        while (running && (ret = get_wch(&wch)) != ERR)
+            running = on_key(&ui, translate_key(ret, wch));
+        if (n < 0) /* a signal, perhaps SIGWINCH: get_wch above saw KEY_RESIZE */
             ui.dirty = true;
     }
     term_guard_end();
     bool joined = dbworker_stop(&ui.db);
-    campaign_list_free(&ui.camps);
-    if (joined) { /* else the worker may still write to it */
+    joined &= poller_stop(&ui.poller);
+    ui_free(&ui);
+    if (joined) { /* else a worker may still write to it */
         close(ui.wake[0]);
         close(ui.wake[1]);
     }

@@ -10,9 +10,9 @@ first=$(sql "SELECT c.id FROM campaigns c JOIN campaign_stats s ON s.campaign_id
 [ -n "$first" ] || fail "the demo data has no active campaign"
 
 console_start 120 30 --environment e2e-test --refresh 1s
-expect_screen 10 "Campaigns \($n\)"
+expect_screen 10 "Campaigns  $n  sort: status"
 expect_screen 5 "\[e2e-test\]"
-expect_screen 5 "db: connected"
+expect_screen 5 "db: ok"
 # move the selection onto $first
 for _ in $(seq "$n"); do screen_has "^>$first " && break; keys j; sleep 0.05; done
 expect_screen 5 "^>$first +.*active"
@@ -26,7 +26,10 @@ wait_for 15 bash -c "[ \"\$(tmux -S '$T_TMUX' capture-pane -p -t c | grep -E '^>
 # a hostile name: shown as visible escapes, never sent raw to the terminal
 evil=$first   # on screen for sure: the first row
 sql "UPDATE campaigns SET name = E'Q\\x1b[2J\\x1b]0;x\\x07\\u202eZ', version = version + 1 WHERE id = '$evil'" >/dev/null
-expect_screen 5 "Q\^\[\[2J\^\[\]0;x\^G<U\+202E>Z"
+expect_screen 5 "^>$evil +Q\^\[\["
+keys Enter   # the details show the whole name
+expect_screen 5 "Name +Q\^\[\[2J\^\[\]0;x\^G<U\+202E>Z"
+keys Escape
 if LC_ALL=C grep -aq $'Q\x1b\\[2J' "$T_TMP/raw"; then fail "ESC[2J from a name reached the terminal"; fi
 if LC_ALL=C grep -aq $'\x1b]0;x' "$T_TMP/raw"; then fail "an OSC title sequence from a name reached the terminal"; fi
 if LC_ALL=C grep -aq $'\xe2\x80\xae' "$T_TMP/raw"; then fail "a bidi override reached the terminal"; fi
@@ -45,16 +48,20 @@ clock2=$(screen | tail -n 1 | grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2} *$')
 [ "$clock1" != "$clock2" ] || fail "the clock stopped while the database was down ($clock1)"
 as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/postgres.log" -w \
     -o "-c listen_addresses='' -k $pgdir/run" start >/dev/null
-expect_screen 40 "db: connected"
-expect_screen 5 "Campaigns \($n\)"
+expect_screen 40 "db: ok"
+expect_screen 5 "Campaigns  $n  sort"
 
 # resizes keep working; too small says so
 tm resize-window -t c -x 50 -y 12
-expect_screen 5 "Campaigns \($n\)"
+expect_screen 5 "Campaigns  $n  sort"
 tm resize-window -t c -x 30 -y 6
 expect_screen 5 "Terminal too small: 30x6"
+# wide and tall: the 2x2 dashboard shows all four panes at once
 tm resize-window -t c -x 200 -y 50
-expect_screen 5 "SEGMENT"
+expect_screen 5 "Campaigns  $n  sort"
+expect_screen 5 "Segments  [0-9]+"
+expect_screen 5 "Send rate  now"
+expect_screen 5 "Alerts and health"
 
 keys q
 wait_for 5 console_exited || fail "q did not quit"

@@ -14,8 +14,8 @@ for how in q C-c; do
     printf '#!/bin/sh\ntrap : INT\nTMPDIR=%q LANG=C.UTF-8 TERM=xterm-256color DEMO_CONTACTS=3000 %q demo\necho $? >%q\nsleep 600\n' \
         "$dt" "$T_TOP/demo/stack.sh" "$T_TMP/exit" >"$T_TMP/run-$how.sh"
     tm -f /dev/null new-session -d -s c -x 100 -y 30 "sh '$T_TMP/run-$how.sh'"
-    expect_screen 60 "Campaigns \([0-9]+\)"
-    expect_screen 10 "db: connected"
+    expect_screen 60 "Campaigns  [0-9]+  sort"
+    expect_screen 10 "db: ok"
     pgrep -f "$dt" >/dev/null || fail "no process of the demo found under $dt"
     keys "$how"
     wait_for 30 console_exited || { screen >&2; fail "the demo did not end after $how"; }

@@ -99,4 +99,6 @@ diff -u "$T_TOP/marketing.conf" <("$MKT" config sample) || fail "marketing.conf 
 grep -qF -f "$T_TMP/opts.man" "$T_TOP/man/marketing.conf.5" || fail "man/marketing.conf.5 lacks the option list"
 awk '/^\.\\" BEGIN OPTIONS/{f=1;next} /^\.\\" END OPTIONS/{f=0} f' "$T_TOP/man/marketing.conf.5" >"$T_TMP/man.opts"
 diff -u "$T_TMP/man.opts" "$T_TMP/opts.man" || fail "marketing.conf.5 options differ from 'marketing config man'"
+awk '/^\.\\" BEGIN KEYS/{f=1;next} /^\.\\" END KEYS/{f=0} f' "$T_TOP/man/marketing.1" >"$T_TMP/man.keys"
+diff -u "$T_TMP/man.keys" <("$MKT" config keys) || fail "marketing.1's key table differs from 'marketing config keys'"
 echo ok

@@ -39,13 +39,13 @@ static void test_key_names_round_trip(void **state)
     const char *names[] = { "j", "G", "?", "Down", "PgUp", "Enter", "Esc", "Tab", "BTab", "C-f", "F1", "Space" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char buf[16];
-        int c = key_parse(names[i]);
+        int c = keyc_parse(names[i]);
         assert_true(c > 0);
-        assert_string_equal(key_name(c, buf, sizeof buf), names[i]);
+        assert_string_equal(keyc_name(c, buf, sizeof buf), names[i]);
     }
-    assert_int_equal(key_parse("Dwn"), -1);
-    assert_int_equal(key_parse("jj"), -1);
-    assert_int_equal(key_parse("C-1"), -1);
+    assert_int_equal(keyc_parse("Dwn"), -1);
+    assert_int_equal(keyc_parse("jj"), -1);
+    assert_int_equal(keyc_parse("C-1"), -1);
 }
 
 static void test_rebind(void **state)

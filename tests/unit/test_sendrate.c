@@ -87,7 +87,7 @@ static void test_stalled_and_erroring(void **state)
 
     t = rate_tracker_new(30000, 20000);
     for (int s = 0; s <= 10; s++) {
-        c = camp(500 + s * 9, s * 1, 100000, 6000, st_active); /* 10% bad */
+        c = camp(500 + s * 90, s * 10, 100000, 60000, st_active); /* 10% bad */
         feed(t, c, s * 1000);
     }
     assert_int_equal(rate_tracker_get(t, &c).state, SEND_ERRORING);

@@ -1,0 +1,104 @@
+#include "draw.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "curs.h"
+#include "sanitize.h"
+
+void draw_ctx_init(struct ui_ctx *ctx, unsigned san)
+{
+    ctx->san = san;
+    /* monochrome is a real theme: every role is told apart without colour */
+    static const int mono[ROLE_COUNT] = {
+        [ROLE_NORMAL] = A_NORMAL,
+        [ROLE_HEADER] = A_REVERSE | A_BOLD,
+        [ROLE_TAB] = A_REVERSE,
+        [ROLE_TAB_ACTIVE] = A_BOLD | A_UNDERLINE,
+        [ROLE_TITLE] = A_BOLD,
+        [ROLE_TITLE_FOCUS] = A_REVERSE | A_BOLD,
+        [ROLE_COLUMN] = A_UNDERLINE,
+        [ROLE_SELECTION] = A_REVERSE,
+        [ROLE_DIM] = A_DIM,
+        [ROLE_HINT] = A_DIM,
+        [ROLE_STATUS] = A_REVERSE,
+        [ROLE_OK] = A_NORMAL,
+        [ROLE_WARN] = A_BOLD,
+        [ROLE_CRIT] = A_BOLD | A_UNDERLINE,
+        [ROLE_GRAPH] = A_NORMAL,
+        [ROLE_GRAPH_REF] = A_DIM,
+        [ROLE_ACCENT] = A_BOLD,
+    };
+    memcpy(ctx->attr, mono, sizeof mono);
+}
+
+int draw_text(const struct ui_ctx *ctx, int y, int x, int w, const char *s, bool right,
+              enum role role)
+{
+    if (w <= 0)
+        return 0;
+    char buf[SAN_MAX_INPUT * 4 + 16];
+    struct san_result r = san_fit(buf, sizeof buf, s, (size_t)-1, w, ctx->san);
+    attrset(ctx->attr[role]);
+    move(y, x);
+    if (right)
+        printw("%*s", w - r.cols, "");
+    addstr(buf);
+    if (!right)
+        printw("%*s", w - r.cols, "");
+    attrset(A_NORMAL);
+    return r.cols;
+}
+
+void draw_blank(const struct ui_ctx *ctx, int y, int x, int w, enum role role)
+{
+    if (w <= 0)
+        return;
+    attrset(ctx->attr[role]);
+    mvprintw(y, x, "%*s", w, "");
+    attrset(A_NORMAL);
+}
+
+void draw_bar(const struct ui_ctx *ctx, int y, int x, int w, double done, double total,
+              enum role role)
+{
+    if (w <= 0)
+        return;
+    double f = total > 0 ? done / total : 0;
+    if (f < 0)
+        f = 0;
+    if (f > 1)
+        f = 1;
+    char buf[512];
+    size_t n = 0;
+    if (ctx->san) {
+        int full = (int)(f * w + 0.5);
+        for (int i = 0; i < w && n + 2 < sizeof buf; i++)
+            buf[n++] = i < full ? '#' : '.';
+    } else {
+        /* eighths of a cell: ▏▎▍▌▋▊▉█ */
+        static const char *const eighth[] = { "", "\xE2\x96\x8F", "\xE2\x96\x8E", "\xE2\x96\x8D",
+            "\xE2\x96\x8C", "\xE2\x96\x8B", "\xE2\x96\x8A", "\xE2\x96\x89" };
+        int units = (int)(f * w * 8 + 0.5), cells = 0;
+        for (; units >= 8 && n + 4 < sizeof buf; units -= 8, cells++)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "\xE2\x96\x88");
+        if (units > 0 && cells < w) {
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "%s", eighth[units]);
+            cells++;
+        }
+        for (; cells < w && n + 4 < sizeof buf; cells++)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "\xC2\xB7"); /* · */
+    }
+    buf[n] = '\0';
+    attrset(ctx->attr[role]);
+    mvaddstr(y, x, buf);
+    attrset(A_NORMAL);
+}
+
+void draw_title(const struct ui_ctx *ctx, struct rect r, const char *title, const char *extra,
+                bool focused)
+{
+    char line[512];
+    snprintf(line, sizeof line, " %s%s%s", title, extra && *extra ? "  " : "", extra ? extra : "");
+    draw_text(ctx, r.y, r.x, r.w, line, false, focused ? ROLE_TITLE_FOCUS : ROLE_TITLE);
+}

@@ -1,0 +1,44 @@
+/* Drawing helpers: every string goes through the sanitizer here, clipped
+ * to a width in display columns. Roles name what a thing is (header,
+ * selection, status-active, ...), never a colour: the theme maps roles to
+ * attributes. */
+#ifndef MARKETING_DRAW_H
+#define MARKETING_DRAW_H
+
+#include <stdbool.h>
+
+#include "layout.h"
+
+enum role {
+    ROLE_NORMAL, ROLE_HEADER, ROLE_TAB, ROLE_TAB_ACTIVE, ROLE_TITLE, ROLE_TITLE_FOCUS,
+    ROLE_COLUMN, ROLE_SELECTION, ROLE_DIM, ROLE_HINT, ROLE_STATUS, ROLE_OK, ROLE_WARN,
+    ROLE_CRIT, ROLE_GRAPH, ROLE_GRAPH_REF, ROLE_ACCENT,
+    ROLE_COUNT
+};
+
+struct ui_ctx {
+    unsigned san;             /* SAN_ASCII when the terminal is not UTF-8 (or --ascii) */
+    int attr[ROLE_COUNT];     /* curses attributes per role */
+};
+
+/* Fills ctx->attr with the built-in monochrome attributes. */
+void draw_ctx_init(struct ui_ctx *ctx, unsigned san);
+
+/* Untrusted text at (y, x) in exactly w columns (padded); right-aligned if
+ * right. Returns the columns the text took. */
+int draw_text(const struct ui_ctx *ctx, int y, int x, int w, const char *s, bool right,
+              enum role role);
+
+/* Blank w columns at (y, x) in a role. */
+void draw_blank(const struct ui_ctx *ctx, int y, int x, int w, enum role role);
+
+/* A progress bar of w columns for done/total: blocks in UTF-8, '#' in
+ * ASCII. */
+void draw_bar(const struct ui_ctx *ctx, int y, int x, int w, double done, double total,
+              enum role role);
+
+/* A pane's title row: "Title  extra" in the focus or plain title role. */
+void draw_title(const struct ui_ctx *ctx, struct rect r, const char *title, const char *extra,
+                bool focused);
+
+#endif

@@ -1,0 +1,54 @@
+/* A pane: a struct with a small ops table. Each pane is its own file. Key
+ * handling returns what should happen next instead of drawing itself. */
+#ifndef MARKETING_PANE_H
+#define MARKETING_PANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "actions.h"
+#include "campaigns.h"
+#include "draw.h"
+#include "layout.h"
+#include "segments.h"
+#include "sendrate.h"
+#include "series.h"
+
+struct poll_snapshot;
+
+/* What the panes read: the newest snapshots, owned by the UI loop. */
+struct pane_data {
+    const struct campaign_list *camps;   /* NULL until the first read */
+    const struct segment_list *segs;
+    const struct rate_tracker *rates;
+    const struct poll_snapshot *poll;    /* NULL when no metrics or health URL is set */
+    const struct counter_series *db_sent; /* all campaigns' sent total over time (the ledger) */
+    bool metrics_configured, health_configured;
+};
+
+enum pane_result {
+    PANE_IGNORED,   /* not ours: the loop may handle it */
+    PANE_REDRAW,    /* handled, draw again */
+};
+
+struct pane_ops {
+    const char *title;
+    void *(*create)(void);
+    void (*destroy)(void *st);
+    /* new data arrived: keep the selection on the same item */
+    void (*update)(void *st, const struct pane_data *d);
+    void (*draw)(void *st, const struct pane_data *d, const struct ui_ctx *ctx, struct rect r,
+                 bool focused);
+    enum pane_result (*action)(void *st, const struct pane_data *d, enum action_id a);
+    /* the list filter, or NULL for panes without one */
+    void (*set_filter)(void *st, const struct pane_data *d, const char *text);
+    /* a one-line summary for the tab bar ("24", "2 firing"), into buf */
+    void (*badge)(void *st, const struct pane_data *d, char *buf, size_t n);
+};
+
+extern const struct pane_ops campaigns_pane;
+extern const struct pane_ops segments_pane;
+extern const struct pane_ops rate_pane;
+extern const struct pane_ops alerts_pane;
+
+#endif

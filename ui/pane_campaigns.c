@@ -1,0 +1,343 @@
+/* The Campaigns pane: a sortable, filterable list, and a detail view. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "format.h"
+#include "listview.h"
+#include "pane.h"
+#include "textmatch.h"
+
+enum sort_key { SORT_STATUS, SORT_NAME, SORT_PROGRESS, SORT_RATE, SORT_CHANGED, SORT_COUNT };
+static const char *const sort_names[SORT_COUNT] = { "status", "name", "progress", "rate", "last change" };
+
+struct campaigns_state {
+    struct listview lv;
+    size_t *view;          /* indices into camps, filtered and sorted */
+    size_t nview, capview;
+    char filter[128];
+    enum sort_key sort;
+    bool reverse, detail;
+    char sel_id[64];       /* the selected campaign, kept across updates */
+    size_t page;
+};
+
+/* qsort has no context argument: the comparison reads these */
+static const struct pane_data *sort_data;
+static const struct campaigns_state *sort_state;
+
+static double progress(const struct campaign *c)
+{
+    return c->audience > 0 ? (double)c->sent / (double)c->audience : 0;
+}
+
+static int cmp_view(const void *a, const void *b)
+{
+    const struct campaign *x = &sort_data->camps->v[*(const size_t *)a];
+    const struct campaign *y = &sort_data->camps->v[*(const size_t *)b];
+    int r = 0;
+    switch (sort_state->sort) {
+    case SORT_STATUS: r = (int)(*(const size_t *)a) - (int)(*(const size_t *)b); break; /* the query's order */
+    case SORT_NAME: r = strcasecmp(x->name, y->name); break;
+    case SORT_PROGRESS: r = progress(x) < progress(y) ? 1 : progress(x) > progress(y) ? -1 : 0; break;
+    case SORT_RATE: {
+        struct campaign_rate rx = rate_tracker_get(sort_data->rates, x);
+        struct campaign_rate ry = rate_tracker_get(sort_data->rates, y);
+        double vx = isnan(rx.per_min) ? -1 : rx.per_min, vy = isnan(ry.per_min) ? -1 : ry.per_min;
+        r = vx < vy ? 1 : vx > vy ? -1 : 0;
+        break;
+    }
+    case SORT_CHANGED: r = x->updated_ms < y->updated_ms ? 1 : x->updated_ms > y->updated_ms ? -1 : 0; break;
+    case SORT_COUNT: break;
+    }
+    if (r == 0)
+        r = (int)(*(const size_t *)a) - (int)(*(const size_t *)b);
+    return sort_state->reverse ? -r : r;
+}
+
+static bool matches(const struct campaign *c, const char *f)
+{
+    return !*f || text_contains(c->id, f) || text_contains(c->name, f) ||
+           text_contains(c->segment_name, f) || text_contains(c->status, f) || text_contains(c->type, f);
+}
+
+/* Rebuilds the view and puts the selection back on sel_id. */
+static void rebuild(struct campaigns_state *s, const struct pane_data *d)
+{
+    s->nview = 0;
+    size_t n = d->camps ? d->camps->n : 0;
+    if (n > s->capview) {
+        size_t *g = realloc(s->view, n * sizeof *g);
+        if (!g)
+            return;
+        s->view = g;
+        s->capview = n;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (matches(&d->camps->v[i], s->filter))
+            s->view[s->nview++] = i;
+    sort_data = d;
+    sort_state = s;
+    if (s->nview > 1)
+        qsort(s->view, s->nview, sizeof *s->view, cmp_view);
+    if (s->sel_id[0]) {
+        for (size_t i = 0; i < s->nview; i++) {
+            if (strcmp(d->camps->v[s->view[i]].id, s->sel_id) == 0) {
+                s->lv.sel = i;
+                return;
+            }
+        }
+    }
+    listview_fit(&s->lv, s->nview, s->page);
+}
+
+static void remember_selection(struct campaigns_state *s, const struct pane_data *d)
+{
+    if (s->lv.sel < s->nview)
+        snprintf(s->sel_id, sizeof s->sel_id, "%s", d->camps->v[s->view[s->lv.sel]].id);
+}
+
+static void *create(void)
+{
+    return calloc(1, sizeof(struct campaigns_state));
+}
+
+static void destroy(void *st)
+{
+    struct campaigns_state *s = st;
+    free(s->view);
+    free(s);
+}
+
+static void update(void *st, const struct pane_data *d)
+{
+    rebuild(st, d);
+}
+
+enum { C_ID, C_NAME, C_TYPE, C_STATUS, C_SEGMENT, C_PROGRESS, C_OPEN, C_CLICK, C_RATE, C_CHANGED, C_N };
+static const struct col_spec cols[C_N] = {
+    [C_ID] = { "ID", 6, 8, 0, 1 },
+    [C_NAME] = { "NAME", 12, 22, 4, 0 },
+    [C_TYPE] = { "TYPE", 5, 5, 0, 8 },
+    [C_STATUS] = { "STATUS", 11, 11, 0, 0 },
+    [C_SEGMENT] = { "SEGMENT", 8, 14, 1, 7 },
+    [C_PROGRESS] = { "SENT/AUD", 11, 24, 1, 2 },
+    [C_OPEN] = { "OPEN%", 6, 6, 0, 5 },
+    [C_CLICK] = { "CLICK%", 6, 6, 0, 6 },
+    [C_RATE] = { "RATE/m", 7, 7, 0, 3 },
+    [C_CHANGED] = { "CHANGED", 7, 7, 0, 4 },
+};
+
+static void draw_detail(struct campaigns_state *s, const struct pane_data *d,
+                        const struct ui_ctx *ctx, struct rect r)
+{
+    if (s->lv.sel >= s->nview) {
+        s->detail = false;
+        return;
+    }
+    const struct campaign *c = &d->camps->v[s->view[s->lv.sel]];
+    struct campaign_rate rt = rate_tracker_get(d->rates, c);
+    char lines[16][256], a[16], b[16], e[16];
+    int n = 0;
+    snprintf(lines[n++], 256, "Campaign    %s", c->id);
+    snprintf(lines[n++], 256, "Name        %s", c->name);
+    snprintf(lines[n++], 256, "Type        %s", c->type);
+    snprintf(lines[n++], 256, "Status      %s %s%s%s", campaign_status_glyph(c->status, ctx->san != 0),
+             c->status, rt.state != SEND_IDLE ? ", " : "", send_state_name(rt.state));
+    snprintf(lines[n++], 256, "Segment     %s (%s)", c->segment_name, c->segment_id);
+    fmt_count(a, sizeof a, c->sent);
+    fmt_count(b, sizeof b, c->audience);
+    fmt_percent(e, sizeof e, c->sent, c->audience);
+    snprintf(lines[n++], 256, "Sent        %s of %s (%s)", a, b, e);
+    snprintf(lines[n++], 256, "Failed      %lld failed, %lld bounced", (long long)c->failed,
+             (long long)c->bounced);
+    fmt_percent(a, sizeof a, c->opened, c->sent);
+    fmt_percent(b, sizeof b, c->clicked, c->sent);
+    snprintf(lines[n++], 256, "Engagement  %lld opened (%s), %lld clicked (%s)", (long long)c->opened, a,
+             (long long)c->clicked, b);
+    if (isnan(rt.per_min))
+        snprintf(a, sizeof a, "n/a");
+    else
+        snprintf(a, sizeof a, "%.0f/min", rt.per_min);
+    snprintf(lines[n++], 256, "Rate        %s (limit %d/min)", a, c->rate_limit);
+    if (!isnan(rt.eta_s)) {
+        fmt_age(e, sizeof e, (int64_t)(rt.eta_s * 1000));
+        snprintf(lines[n++], 256, "ETA         %s", e);
+    }
+    fmt_age(e, sizeof e, clock_real_ms() - c->updated_ms);
+    snprintf(lines[n++], 256, "Changed     %s ago (version %d)", e, c->version);
+    draw_title(ctx, r, "Campaign details", "Esc back", true);
+    for (int i = 0; i < r.h - 1; i++)
+        draw_text(ctx, r.y + 1 + i, r.x, r.w, i < n ? lines[i] : "", false, ROLE_NORMAL);
+}
+
+static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, struct rect r,
+                 bool focused)
+{
+    struct campaigns_state *s = st;
+    if (s->detail) {
+        draw_detail(s, d, ctx, r);
+        if (s->detail)
+            return;
+    }
+    char extra[200];
+    size_t total = d->camps ? d->camps->n : 0;
+    snprintf(extra, sizeof extra, "%zu%s%zu  sort: %s%s%s%s", s->nview, s->filter[0] ? " of " : "",
+             s->filter[0] ? total : (size_t)0, sort_names[s->sort], s->reverse ? " (reversed)" : "",
+             s->filter[0] ? "  filter: " : "", s->filter);
+    if (!s->filter[0])
+        snprintf(extra, sizeof extra, "%zu  sort: %s%s", s->nview, sort_names[s->sort],
+                 s->reverse ? " (reversed)" : "");
+    draw_title(ctx, r, "Campaigns", extra, focused);
+    int w[C_N];
+    layout_columns(cols, C_N, r.w - 1, w);
+    int x = r.x + 1;
+    draw_blank(ctx, r.y + 1, r.x, 1, ROLE_COLUMN);
+    for (int c = 0; c < C_N; c++) {
+        if (!w[c])
+            continue;
+        draw_text(ctx, r.y + 1, x, w[c], cols[c].title, c >= C_PROGRESS, ROLE_COLUMN);
+        x += w[c];
+        if (x < r.x + r.w)
+            draw_blank(ctx, r.y + 1, x++, 1, ROLE_COLUMN);
+    }
+    int rows = r.h - 2;
+    s->page = rows > 0 ? (size_t)rows : 1;
+    listview_fit(&s->lv, s->nview, s->page);
+    if (s->nview == 0) {
+        draw_text(ctx, r.y + 2, r.x + 2, r.w - 2,
+                  !d->camps ? "Loading campaigns..." : s->filter[0] ? "No campaign matches the filter."
+                                                                    : "No campaigns.",
+                  false, ROLE_DIM);
+        for (int i = 1; i < rows; i++)
+            draw_blank(ctx, r.y + 2 + i, r.x, r.w, ROLE_NORMAL);
+        return;
+    }
+    for (int i = 0; i < rows; i++) {
+        int y = r.y + 2 + i;
+        size_t vi = s->lv.top + (size_t)i;
+        if (vi >= s->nview) {
+            draw_blank(ctx, y, r.x, r.w, ROLE_NORMAL);
+            continue;
+        }
+        const struct campaign *c = &d->camps->v[s->view[vi]];
+        bool sel = vi == s->lv.sel;
+        enum role role = sel && focused ? ROLE_SELECTION : ROLE_NORMAL;
+        draw_text(ctx, y, r.x, 1, sel ? ">" : " ", false, role);
+        x = r.x + 1;
+        char buf[96], a[16], b[16];
+        struct campaign_rate rt = rate_tracker_get(d->rates, c);
+        for (int col = 0; col < C_N; col++) {
+            if (!w[col])
+                continue;
+            switch (col) {
+            case C_ID: draw_text(ctx, y, x, w[col], c->id, false, role); break;
+            case C_NAME: draw_text(ctx, y, x, w[col], c->name, false, role); break;
+            case C_TYPE: draw_text(ctx, y, x, w[col], c->type, false, role); break;
+            case C_STATUS:
+                snprintf(buf, sizeof buf, "%s %s", campaign_status_glyph(c->status, ctx->san != 0), c->status);
+                draw_text(ctx, y, x, w[col], buf, false, role);
+                break;
+            case C_SEGMENT: draw_text(ctx, y, x, w[col], c->segment_name, false, role); break;
+            case C_PROGRESS: {
+                fmt_count(a, sizeof a, c->sent);
+                fmt_count(b, sizeof b, c->audience);
+                snprintf(buf, sizeof buf, "%s/%s", a, b);
+                int tw = 11, bw = w[col] - tw - 1;
+                if (bw >= 4) {
+                    draw_bar(ctx, y, x, bw, (double)c->sent, (double)c->audience, role);
+                    draw_blank(ctx, y, x + bw, 1, role);
+                    draw_text(ctx, y, x + bw + 1, tw, buf, true, role);
+                } else {
+                    draw_text(ctx, y, x, w[col], buf, true, role);
+                }
+                break;
+            }
+            case C_OPEN: fmt_percent(buf, sizeof buf, c->opened, c->sent); draw_text(ctx, y, x, w[col], buf, true, role); break;
+            case C_CLICK: fmt_percent(buf, sizeof buf, c->clicked, c->sent); draw_text(ctx, y, x, w[col], buf, true, role); break;
+            case C_RATE:
+                if (isnan(rt.per_min))
+                    snprintf(buf, sizeof buf, "-");
+                else
+                    fmt_count(buf, sizeof buf, (int64_t)llround(rt.per_min));
+                draw_text(ctx, y, x, w[col], buf, true, role);
+                break;
+            case C_CHANGED:
+                fmt_age(buf, sizeof buf, clock_real_ms() - c->updated_ms);
+                draw_text(ctx, y, x, w[col], buf, true, role);
+                break;
+            }
+            x += w[col];
+            if (x < r.x + r.w)
+                draw_blank(ctx, y, x++, 1, role);
+        }
+        if (x < r.x + r.w)
+            draw_blank(ctx, y, x, r.x + r.w - x, role);
+    }
+}
+
+static enum pane_result action(void *st, const struct pane_data *d, enum action_id a)
+{
+    struct campaigns_state *s = st;
+    if (s->detail) {
+        if (a == ACT_BACK) {
+            s->detail = false;
+            return PANE_REDRAW;
+        }
+        if (a == ACT_DOWN || a == ACT_UP) {
+            listview_move(&s->lv, a, s->nview, s->page);
+            remember_selection(s, d);
+            return PANE_REDRAW;
+        }
+        return PANE_IGNORED;
+    }
+    if (listview_move(&s->lv, a, s->nview, s->page)) {
+        remember_selection(s, d);
+        return PANE_REDRAW;
+    }
+    switch (a) {
+    case ACT_OPEN:
+        if (s->lv.sel < s->nview)
+            s->detail = true;
+        return PANE_REDRAW;
+    case ACT_BACK:
+        if (!s->filter[0])
+            return PANE_IGNORED;
+        s->filter[0] = '\0';
+        rebuild(s, d);
+        return PANE_REDRAW;
+    case ACT_SORT:
+        s->sort = (enum sort_key)((s->sort + 1) % SORT_COUNT);
+        rebuild(s, d);
+        return PANE_REDRAW;
+    case ACT_REVERSE:
+        s->reverse = !s->reverse;
+        rebuild(s, d);
+        return PANE_REDRAW;
+    default:
+        return PANE_IGNORED;
+    }
+}
+
+static void set_filter(void *st, const struct pane_data *d, const char *text)
+{
+    struct campaigns_state *s = st;
+    snprintf(s->filter, sizeof s->filter, "%s", text);
+    rebuild(s, d);
+}
+
+static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
+{
+    (void)st;
+    size_t active = 0;
+    for (size_t i = 0; d->camps && i < d->camps->n; i++)
+        active += strcmp(d->camps->v[i].status, "active") == 0;
+    snprintf(buf, n, "%zu active", active);
+}
+
+const struct pane_ops campaigns_pane = {
+    "Campaigns", create, destroy, update, draw, action, set_filter, badge,
+};
