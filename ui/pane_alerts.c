@@ -2,6 +2,7 @@
  * check) and the scrape status of every metrics target. Rule evaluation
  * comes later behind the same snapshot. Nothing here resolves by itself:
  * a failed request shows its error and the age of the last good answer. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,7 +114,7 @@ static size_t build(const struct pane_data *d, struct line *out, size_t max, boo
         health_lines(&p->ready, "ready", out, &n, max, ascii);
     for (size_t i = 0; i < p->n_targets && n < max; i++)
         endpoint_lines(&p->targets[i], "metrics", p->have_counters, out, &n, max, ascii);
-    if (p->have_counters && n < max) {
+    if (p->have_counters && n < max && isfinite(p->db_conn_active) && isfinite(p->db_conn_max)) {
         char a[32];
         snprintf(a, sizeof a, "%.1f", p->db_conn_max > 0 ? 100.0 * p->db_conn_active / p->db_conn_max : 0.0);
         snprintf(out[n].text, sizeof out[n].text, "    database connections %.0f of %.0f (%s%%)",

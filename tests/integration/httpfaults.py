@@ -17,6 +17,8 @@ serves until killed:
   /empty      the connection closes before any response
   /auth       metrics for "Authorization: Bearer s3cret-token", else 401
   /ok         a small good body
+  /unhealthy  503 with a health document that says why
+  /down       503 with a plain-text body
 """
 import gzip
 import http.server
@@ -100,6 +102,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.send(401, b"who are you?\n")
             elif path == "/ok":
                 self.send(200, GOOD)
+            elif path == "/unhealthy":
+                self.send(503, b'{"status":"unhealthy","version":"9.9.9","uptime":5,'
+                          b'"checks":{"database":"unhealthy","redis":{"status":"healthy"}}}')
+            elif path == "/down":
+                self.send(503, b"shutting down\n")
             else:
                 self.send(404, b"not found\n")
         except (BrokenPipeError, ConnectionResetError):

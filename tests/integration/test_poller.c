@@ -452,6 +452,43 @@ static void test_token_file(void **state)
     unlink(path);
 }
 
+static bool probes_tried(const struct poll_snapshot *s, const void *arg)
+{
+    (void)arg;
+    return s->health.ep.tries > 0 && s->ready.ep.tries > 0;
+}
+
+/* A 503 that carries a health document is an answer (the service says it
+ * is unhealthy); a 503 without one is a failure. No metrics targets. */
+static void test_unhealthy_503(void **state)
+{
+    (void)state;
+    char unhealthy[512], down[512];
+    snprintf(unhealthy, sizeof unhealthy, "%s/unhealthy", aux_url);
+    snprintf(down, sizeof down, "%s/down", aux_url);
+    struct poller_opts o = { .health_url = unhealthy, .ready_url = down, .interval_ms = 300, .timeout_ms = 3000 };
+    char err[512];
+    struct poller *p = poller_start(&o, wake[1], err, sizeof err);
+    assert_non_null(p);
+    struct poll_snapshot *s = wait_for(p, 10000, probes_tried, NULL, "both probes tried");
+    assert_int_equal(s->n_targets, 0);
+    assert_false(s->have_counters);
+    assert_true(s->health.ep.ok);
+    assert_int_equal(s->health.ep.http_status, 503);
+    assert_string_equal(s->health.status, "unhealthy");
+    assert_string_equal(s->health.version, "9.9.9");
+    assert_true(s->health.uptime == 5);
+    assert_int_equal(s->health.n_checks, 2);
+    assert_string_equal(s->health.check_status[0], "unhealthy");
+    assert_string_equal(s->health.check_names[1], "redis");
+    assert_string_equal(s->health.check_status[1], "healthy");
+    assert_false(s->ready.ep.ok);
+    assert_false(s->ready.have);
+    assert_string_equal(s->ready.ep.error, "HTTP 503");
+    poll_snapshot_free(&s);
+    stop(&p);
+}
+
 /* each test starts without faults, whatever the one before left */
 static int reset_faults(void **state)
 {
@@ -484,6 +521,7 @@ int main(void)
         cmocka_unit_test_setup(test_two_targets_one_refused, reset_faults),
         cmocka_unit_test_setup(test_misbehaving_bodies, reset_faults),
         cmocka_unit_test_setup(test_token_file, reset_faults),
+        cmocka_unit_test_setup(test_unhealthy_503, reset_faults),
     };
     int rc = cmocka_run_group_tests_name("poller", tests, NULL, NULL);
     curl_global_cleanup();

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -214,6 +216,63 @@ static void test_start_refuses_bad_options(void **state)
     assert_string_equal(err, "token file /nonexistent/token: No such file or directory");
 }
 
+/* Writes a token file of mode 0600 with these bytes; returns its path. */
+static const char *token_file(const char *bytes, size_t n)
+{
+    static char path[] = "/tmp/test_poller_token.XXXXXX";
+    strcpy(path + strlen(path) - 6, "XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(fchmod(fd, 0600), 0);
+    assert_int_equal(write(fd, bytes, n), (ssize_t)n);
+    close(fd);
+    return path;
+}
+
+static void expect_token_refused(const char *bytes, size_t n, const char *why)
+{
+    const char *path = token_file(bytes, n);
+    struct poller_opts o = { .token_file = path };
+    assert_null(poller_start(&o, -1, err, sizeof err));
+    char want[512];
+    snprintf(want, sizeof want, "token file %s: %s", path, why);
+    assert_string_equal(err, want);
+    unlink(path);
+}
+
+static void test_token_file_checks(void **state)
+{
+    (void)state;
+    expect_token_refused("", 0, "empty");
+    expect_token_refused(" \n\n", 3, "empty");
+    expect_token_refused("two words\n", 10, "the token has a space, a control character or a non-ASCII byte");
+    expect_token_refused("a\nb\n", 4, "the token has a space, a control character or a non-ASCII byte");
+    expect_token_refused("caf\xc3\xa9", 5, "the token has a space, a control character or a non-ASCII byte");
+    static char big[16385];
+    memset(big, 'x', sizeof big);
+    expect_token_refused(big, sizeof big, "larger than 16 KiB");
+    /* exactly 16 KiB is fine */
+    const char *path = token_file(big, sizeof big - 1);
+    struct poller_opts o = { .token_file = path };
+    struct poller *p = poller_start(&o, -1, err, sizeof err);
+    assert_non_null(p);
+    assert_true(poller_stop(&p));
+    unlink(path);
+
+    /* a directory, and a loose mode: the message names the file */
+    o = (struct poller_opts){ .token_file = "/tmp" };
+    assert_null(poller_start(&o, -1, err, sizeof err));
+    assert_string_equal(err, "token file /tmp: not a regular file");
+    path = token_file("t0ken\n", 6);
+    assert_int_equal(chmod(path, 0640), 0);
+    o = (struct poller_opts){ .token_file = path };
+    assert_null(poller_start(&o, -1, err, sizeof err));
+    char want[512];
+    snprintf(want, sizeof want, "token file %s: mode 0640 lets group or others read it; chmod 600 it", path);
+    assert_string_equal(err, want);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_rates_per_series),
         cmocka_unit_test(test_rates_nan_and_inf),
         cmocka_unit_test(test_start_refuses_bad_options),
+        cmocka_unit_test(test_token_file_checks),
     };
     return cmocka_run_group_tests_name("poller", tests, NULL, NULL);
 }
