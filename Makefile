@@ -60,8 +60,9 @@ GEN_SRC := $(wildcard demo/gen/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 ITEST_SRC := $(wildcard tests/integration/test_*.c)
 SQL := $(sort $(wildcard sql/[0-9]*.sql))
+THEMES := $(sort $(wildcard themes/*.theme))
 
-CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/migrations.o
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/migrations.o $(B)/obj/gen/themes.o
 UI_OBJ := $(UI_SRC:%.c=$(B)/obj/%.o)
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(B)/obj/%.o)
 GEN_OBJ := $(GEN_SRC:%.c=$(B)/obj/%.o)
@@ -81,7 +82,12 @@ $(B)/gen/migrations.c: $(SQL) tools/embed-sql.sh
 	@mkdir -p $(@D)
 	$(Q)sh tools/embed-sql.sh $(SQL) >$@.tmp && mv $@.tmp $@
 
-$(B)/obj/gen/migrations.o: $(B)/gen/migrations.c
+$(B)/gen/themes.c: $(THEMES) tools/embed-themes.sh
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)sh tools/embed-themes.sh $(THEMES) >$@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/%.o: $(B)/gen/%.c
 	$(call msg,CC,$<)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS_ALL) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
@@ -154,7 +160,7 @@ coverage:
 	@tail -n 3 build-cov/coverage.txt
 
 LINT_SRC := $(wildcard src/*.c ui/*.c demo/*/*.c)
-lint: $(B)/gen/migrations.c
+lint: $(B)/gen/migrations.c $(B)/gen/themes.c
 	$(call msg,CPPCHECK,'src ui demo')
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -Isrc -Iui $(LINT_SRC)

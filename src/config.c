@@ -43,6 +43,12 @@ const struct opt_def config_options[] = {
     { "ascii", OPT_BOOL, "false", OFF(ascii), NULL, NULL,
       "Draw with 7-bit ASCII only (borders, graphs, glyphs), whatever the locale says. "
       "A locale that is not UTF-8 turns this on by itself." },
+    { "theme", OPT_STRING, "dark", OFF(theme), NULL, NULL,
+      "The colour theme: dark, light, high-contrast or monochrome, or a theme of your own "
+      "in $XDG_CONFIG_HOME/marketing/themes/NAME.theme (see the format in themes/dark.theme)." },
+    { "no_color", OPT_BOOL, "false", OFF(no_color), NULL, NULL,
+      "No colour at all: the monochrome look, which tells every state apart with bold, "
+      "underline, reverse and dim. The NO_COLOR variable (any value) does the same." },
     { "read_only", OPT_BOOL, "false", OFF(read_only), NULL, NULL,
       "Refuse every write, and say so in the status line." },
 };

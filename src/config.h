@@ -25,6 +25,8 @@ struct config {
     int scrape_ms;        /* how often endpoints are read */
     int scrape_timeout_ms;
     bool ascii;           /* 7-bit output whatever the locale says */
+    char *theme;          /* a theme name: themes/NAME.theme */
+    bool no_color;        /* no colour escapes at all (NO_COLOR does the same) */
     bool read_only;       /* no writes (shown in the status line) */
     char *source[32];     /* where each option's value came from, by table index */
     /* key bindings: "key.NAME = KEYS" lines, applied in order over the defaults */

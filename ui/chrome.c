@@ -20,20 +20,23 @@ void chrome_draw_header(struct ui *ui, const struct pane_data *d)
 {
     const struct rect r = ui->layout.header;
     const struct ui_ctx *ctx = &ui->ctx;
-    draw_blank(ctx, r.y, r.x, r.w, ROLE_HEADER);
+    const char *env = ui->cfg->environment;
+    /* production looks different everywhere it shows: the whole header */
+    bool prod = env && strcmp(env, "production") == 0;
+    enum role head = prod ? ROLE_PRODUCTION : ROLE_HEADER;
+    draw_blank(ctx, r.y, r.x, r.w, head);
     int x = r.x;
-    x += draw_text(ctx, r.y, x, r.w < 11 ? r.w : 11, " marketing ", false, ROLE_HEADER);
+    x += draw_text(ctx, r.y, x, r.w < 11 ? r.w : 11, " marketing ", false, head);
     /* the tab bar: every pane with its number and a badge */
     for (int i = 0; i < SCREEN_PANES && x < r.w - 10; i++) {
         char badge[32] = "", tab[96];
         ui->panes[i].ops->badge(ui->panes[i].st, d, badge, sizeof badge);
         snprintf(tab, sizeof tab, " %d %s (%s) ", i + 1, ui->panes[i].ops->title, badge);
-        enum role role = i == ui->focus ? ROLE_TAB_ACTIVE : ROLE_TAB;
+        enum role role = i == ui->focus ? ROLE_TAB_ACTIVE : prod ? ROLE_PRODUCTION : ROLE_TAB;
         int room = r.w - x;
         int w = san_width(tab, (size_t)-1, ctx->san);
         x += draw_text(ctx, r.y, x, w < room ? w : room, tab, false, role);
     }
-    const char *env = ui->cfg->environment;
     if (env && *env) {
         char e[80];
         snprintf(e, sizeof e, " [%s] ", env);
@@ -41,8 +44,7 @@ void chrome_draw_header(struct ui *ui, const struct pane_data *d)
         if (w > 32)
             w = 32;
         if (x + w <= r.w)
-            draw_text(ctx, r.y, r.w - w, w, e, false,
-                      strcmp(env, "production") == 0 ? ROLE_CRIT : ROLE_ACCENT);
+            draw_text(ctx, r.y, r.w - w, w, e, false, prod ? ROLE_PRODUCTION : ROLE_ACCENT);
     }
 }
 

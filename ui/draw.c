@@ -28,8 +28,55 @@ void draw_ctx_init(struct ui_ctx *ctx, unsigned san)
         [ROLE_GRAPH] = A_NORMAL,
         [ROLE_GRAPH_REF] = A_DIM,
         [ROLE_ACCENT] = A_BOLD,
+        [ROLE_PRODUCTION] = A_REVERSE | A_BOLD | A_UNDERLINE,
     };
     memcpy(ctx->attr, mono, sizeof mono);
+}
+
+static bool is_colour(const struct color *c)
+{
+    return c->kind == COLOR_INDEX || c->kind == COLOR_RGB;
+}
+
+void draw_ctx_apply_theme(struct ui_ctx *ctx, const struct theme *t, bool color)
+{
+    if (!color)
+        return;
+    /* a theme without colours (monochrome) starts no colour at all: not
+     * even the default-colour resets reach the terminal */
+    bool any = false;
+    for (int r = 0; r < ROLE_COUNT; r++)
+        any |= t->role[r].set && (is_colour(&t->role[r].fg) || is_colour(&t->role[r].bg));
+    bool have = any && has_colors() && start_color() != ERR;
+    if (have)
+        use_default_colors(); /* the terminal's own background shows through */
+    if (any && !have)
+        return; /* no colours here: the built-in monochrome look, designed for it */
+    for (int r = 0; r < ROLE_COUNT; r++) {
+        const struct style *s = &t->role[r];
+        if (!s->set)
+            continue;
+        int a = A_NORMAL;
+        bool bold_fg = false, bold_bg = false;
+        int fg = have ? theme_color_number(&s->fg, COLORS, &bold_fg) : -1;
+        int bg = have ? theme_color_number(&s->bg, COLORS, &bold_bg) : -1;
+        if (s->attrs & THEME_BOLD || bold_fg)
+            a |= A_BOLD;
+        if (s->attrs & THEME_DIM)
+            a |= A_DIM;
+        if (s->attrs & THEME_UNDERLINE)
+            a |= A_UNDERLINE;
+        if (s->attrs & THEME_REVERSE)
+            a |= A_REVERSE;
+        if (s->attrs & THEME_ITALIC)
+            a |= A_ITALIC;
+        if (fg >= 0 || bg >= 0) {
+            int pair = alloc_pair(fg, bg);
+            if (pair > 0)
+                a |= COLOR_PAIR(pair);
+        }
+        ctx->attr[r] = a;
+    }
 }
 
 int draw_text(const struct ui_ctx *ctx, int y, int x, int w, const char *s, bool right,

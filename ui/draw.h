@@ -8,13 +8,7 @@
 #include <stdbool.h>
 
 #include "layout.h"
-
-enum role {
-    ROLE_NORMAL, ROLE_HEADER, ROLE_TAB, ROLE_TAB_ACTIVE, ROLE_TITLE, ROLE_TITLE_FOCUS,
-    ROLE_COLUMN, ROLE_SELECTION, ROLE_DIM, ROLE_HINT, ROLE_STATUS, ROLE_OK, ROLE_WARN,
-    ROLE_CRIT, ROLE_GRAPH, ROLE_GRAPH_REF, ROLE_ACCENT,
-    ROLE_COUNT
-};
+#include "theme.h"
 
 struct ui_ctx {
     unsigned san;             /* SAN_ASCII when the terminal is not UTF-8 (or --ascii) */
@@ -23,6 +17,10 @@ struct ui_ctx {
 
 /* Fills ctx->attr with the built-in monochrome attributes. */
 void draw_ctx_init(struct ui_ctx *ctx, unsigned san);
+
+/* After curses started: the theme's colours and attributes where the
+ * terminal has colours and color is true; else monochrome stays. */
+void draw_ctx_apply_theme(struct ui_ctx *ctx, const struct theme *t, bool color);
 
 /* Untrusted text at (y, x) in exactly w columns (padded); right-aligned if
  * right. Returns the columns the text took. */

@@ -322,11 +322,27 @@ int ui_run(const struct config *cfg)
         fprintf(stderr, "marketing: %s\n", err);
         return 2;
     }
+    struct theme theme;
+    struct config_errors terrs = { 0 };
+    const char *no_color = getenv("NO_COLOR"); /* no-color.org: set and not empty */
+    bool color = !cfg->no_color && !(no_color && *no_color);
+    if (color && theme_load(cfg->theme, &theme, &terrs) != 0) {
+        for (size_t i = 0; i < terrs.n; i++) {
+            fputs("marketing: ", stderr);
+            san_fputs(terrs.msg[i], stderr, 0);
+            fputc('\n', stderr);
+        }
+        config_errors_free(&terrs);
+        ui_free(&ui);
+        return 2;
+    }
     if (term_guard_start(err, sizeof err) != 0) {
         ui_free(&ui);
         fprintf(stderr, "marketing: %s\n", err);
         return 2;
     }
+    if (color)
+        draw_ctx_apply_theme(&ui.ctx, &theme, true);
     if (wakepipe_open(ui.wake) != 0 || start_workers(&ui, err, sizeof err) != 0) {
         if (ui.wake[0] < 0)
             snprintf(err, sizeof err, "pipe: %s", strerror(errno));
