@@ -5,6 +5,7 @@
 #   make check      unit, integration and end-to-end tests (real PostgreSQL, tmux)
 #   make asan       the same suite on an AddressSanitizer+UBSan build
 #   make tsan       the threaded tests on a ThreadSanitizer build
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (clang)
 #   make coverage   line coverage of src/ (fails under 80%)
 #   make lint       cppcheck and clang-tidy
 #   make deps       install the Debian packages the build, tests and demo need
@@ -36,7 +37,8 @@ BACKEND_LIBS = $(call lazy,BACKEND_LIBS,--libs $(BACKEND_PKGS))
 # -Wno-format-truncation: messages are cut to their buffers on purpose, and
 # GCC's guess at what might be cut changes with the optimization level.
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
-        -Wwrite-strings -Wno-missing-field-initializers -Wno-format-truncation -Werror
+        -Wwrite-strings -Wno-missing-field-initializers -Werror \
+        $(if $(findstring clang,$(CC)),,-Wno-format-truncation)
 OPT ?= -O2 -g
 SAN ?=
 DEFS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
@@ -74,7 +76,7 @@ PROGS := $(B)/marketing $(B)/marketing-demo-backend $(B)/marketing-demo-gen
 # keep objects that pattern-rule chains would otherwise delete
 .SECONDARY:
 
-.PHONY: all check unit asan tsan coverage lint deps install uninstall demo demo-up demo-down clean
+.PHONY: all check unit asan tsan coverage fuzz lint deps install uninstall demo demo-up demo-down clean
 all: $(PROGS) $(UNIT_BIN) $(ITEST_BIN)
 
 $(B)/gen/migrations.c: $(SQL) tools/embed-sql.sh
@@ -152,6 +154,29 @@ tsan:
 	$(Q)$(MAKE) --no-print-directory B=build-tsan OPT='-O1 -g' SAN='-fsanitize=thread' \
 	    TESTS='$(TSAN_TESTS)' check
 
+# libFuzzer targets (clang): each runs FUZZ_SECONDS from its seed corpus in
+# tests/fuzz/corpus/NAME; findings stop the run. New inputs go to
+# build-fuzz/corpus, not into the repository.
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_SECONDS ?= 20
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+$(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/libmarketing.a
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS) -lm
+fuzz-bins: $(FUZZ_BIN)
+fuzz:
+	$(Q)$(MAKE) --no-print-directory B=build-fuzz CC=clang OPT='-O1 -g' \
+	    SAN='-fsanitize=address,undefined,fuzzer-no-link' fuzz-bins
+	$(Q)for f in build-fuzz/fuzz/fuzz_*; do \
+	    n=$${f##*/}; mkdir -p build-fuzz/corpus/$$n; \
+	    printf '  FUZZ    %s (%ss)\n' $$n $(FUZZ_SECONDS); \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	        -print_final_stats=0 build-fuzz/corpus/$$n tests/fuzz/corpus/$$n \
+	        >build-fuzz/$$n.log 2>&1 || { tail -n 40 build-fuzz/$$n.log; exit 1; }; \
+	    grep -E '^(Done|#[0-9]+ *DONE)' build-fuzz/$$n.log | tail -n 1; \
+	done
+
 coverage:
 	$(Q)rm -rf build-cov/obj
 	$(Q)$(MAKE) --no-print-directory B=build-cov OPT='-O0 -g' SAN='--coverage' check
@@ -196,6 +221,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-asan build-tsan build-cov
+	rm -rf build build-asan build-tsan build-cov build-fuzz
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -211,7 +211,7 @@ void config_errors_free(struct config_errors *errs)
     errs->n = 0;
 }
 
-static void add_error(struct config_errors *errs, const char *msg)
+void config_errors_add(struct config_errors *errs, const char *msg)
 {
     char **grown = realloc(errs->msg, (errs->n + 1) * sizeof *grown);
     if (!grown)
@@ -285,7 +285,7 @@ int config_parse(struct config *cfg, const char *name, const char *text,
         char *eq = strchr(s, '=');
         if (!eq) {
             snprintf(msg, sizeof msg, "%s:%d: expected 'name = value'", name, lineno);
-            add_error(errs, msg);
+            config_errors_add(errs, msg);
             nerr++;
             free(line);
             continue;
@@ -297,22 +297,22 @@ int config_parse(struct config *cfg, const char *name, const char *text,
         if (strncmp(key, "key.", 4) == 0 && val) {
             if (config_add_binding(cfg, key + 4, val, err, sizeof err) != 0) {
                 snprintf(msg, sizeof msg, "%s:%d: %s", name, lineno, err);
-                add_error(errs, msg);
+                config_errors_add(errs, msg);
                 nerr++;
             }
         } else if (!opt) {
             snprintf(msg, sizeof msg, "%s:%d: unknown option '%.64s'", name, lineno, key);
-            add_error(errs, msg);
+            config_errors_add(errs, msg);
             nerr++;
         } else if (!val) {
             snprintf(msg, sizeof msg, "%s:%d: %s: unterminated quoted value", name, lineno, opt->name);
-            add_error(errs, msg);
+            config_errors_add(errs, msg);
             nerr++;
         } else {
             snprintf(src, sizeof src, "%s:%d", name, lineno);
             if (config_set(cfg, opt, val, src, err, sizeof err) != 0) {
                 snprintf(msg, sizeof msg, "%s:%d: %s", name, lineno, err);
-                add_error(errs, msg);
+                config_errors_add(errs, msg);
                 nerr++;
             }
         }
@@ -387,7 +387,7 @@ int config_load_file(struct config *cfg, const char *path, const char **used,
     }
     char *text = read_file(path, err, sizeof err);
     if (!text) {
-        add_error(errs, err);
+        config_errors_add(errs, err);
         return 1;
     }
     *used = path;
@@ -411,7 +411,7 @@ int config_load_env(struct config *cfg, char *const *envp, struct config_errors 
                 if (config_set(cfg, &config_options[i], *e + n + 1, var, err, sizeof err) != 0) {
                     char msg[640];
                     snprintf(msg, sizeof msg, "%s: %s", var, err);
-                    add_error(errs, msg);
+                    config_errors_add(errs, msg);
                     nerr++;
                 }
             }

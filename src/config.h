@@ -58,6 +58,9 @@ void config_init(struct config *cfg);          /* defaults */
 void config_free(struct config *cfg);
 void config_errors_free(struct config_errors *errs);
 
+/* Appends a copy of msg to errs (dropped if memory runs out). */
+void config_errors_add(struct config_errors *errs, const char *msg);
+
 /* Records a "key.ACTION = KEYS" binding after checking it against the
  * action table. Returns 0, or -1 with a message. */
 int config_add_binding(struct config *cfg, const char *action, const char *keys, char *err,

@@ -115,17 +115,6 @@ int theme_parse_style(const char *value, struct style *st, char *err, size_t err
     return 0;
 }
 
-static void add_err(struct config_errors *errs, const char *msg)
-{
-    char **g = realloc(errs->msg, (errs->n + 1) * sizeof *g);
-    if (!g)
-        return;
-    errs->msg = g;
-    errs->msg[errs->n] = strdup(msg);
-    if (errs->msg[errs->n])
-        errs->n++;
-}
-
 int theme_parse(struct theme *t, const char *file, const char *text, char *inherit, size_t inheritsz,
                 struct config_errors *errs)
 {
@@ -150,7 +139,7 @@ int theme_parse(struct theme *t, const char *file, const char *text, char *inher
         char *eq = strchr(s, '=');
         if (!eq) {
             snprintf(msg, sizeof msg, "%s:%d: expected 'role = colours'", file, lineno);
-            add_err(errs, msg);
+            config_errors_add(errs, msg);
             nerr++;
             continue;
         }
@@ -172,11 +161,11 @@ int theme_parse(struct theme *t, const char *file, const char *text, char *inher
         char err[256];
         if (role < 0) {
             snprintf(msg, sizeof msg, "%s:%d: unknown role '%.40s'", file, lineno, key);
-            add_err(errs, msg);
+            config_errors_add(errs, msg);
             nerr++;
         } else if (theme_parse_style(val, &t->role[role], err, sizeof err) != 0) {
             snprintf(msg, sizeof msg, "%s:%d: %s: %s", file, lineno, key, err);
-            add_err(errs, msg);
+            config_errors_add(errs, msg);
             nerr++;
         }
     }
@@ -209,13 +198,13 @@ static int load(const char *name, struct theme *out, struct config_errors *errs,
     char msg[300], path[1024];
     if (depth > 4) {
         snprintf(msg, sizeof msg, "theme %.40s: 'inherit' goes more than 4 deep (a loop?)", name);
-        add_err(errs, msg);
+        config_errors_add(errs, msg);
         return 1;
     }
     for (const char *c = name; *c; c++) {
         if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_') {
             snprintf(msg, sizeof msg, "theme '%.40s': a theme name is letters, digits, '-' and '_'", name);
-            add_err(errs, msg);
+            config_errors_add(errs, msg);
             return 1;
         }
     }
@@ -236,7 +225,7 @@ static int load(const char *name, struct theme *out, struct config_errors *errs,
             used += (size_t)snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "",
                                      builtin_themes[i].name);
         snprintf(msg, sizeof msg, "theme '%.40s' not found (built in: %s)", name, known);
-        add_err(errs, msg);
+        config_errors_add(errs, msg);
         return 1;
     }
     /* first what it inherits, then its own lines over that */

@@ -149,3 +149,60 @@ void draw_title(const struct ui_ctx *ctx, struct rect r, const char *title, cons
     snprintf(line, sizeof line, " %s%s%s", title, extra && *extra ? "  " : "", extra ? extra : "");
     draw_text(ctx, r.y, r.x, r.w, line, false, focused ? ROLE_TITLE_FOCUS : ROLE_TITLE);
 }
+
+void table_header(const struct ui_ctx *ctx, int y, struct rect r, const struct col_spec *cols,
+                  size_t n, const int *w, unsigned right_mask)
+{
+    struct table_row t;
+    table_row_begin(&t, ctx, y, r, false, ROLE_COLUMN);
+    for (size_t c = 0; c < n; c++)
+        table_cell(&t, w[c], cols[c].title, (right_mask >> c) & 1u);
+    table_row_end(&t);
+}
+
+void table_row_begin(struct table_row *t, const struct ui_ctx *ctx, int y, struct rect r,
+                     bool selected, enum role role)
+{
+    t->ctx = ctx;
+    t->y = y;
+    t->x = r.x + 1;
+    t->end = r.x + r.w;
+    t->role = role;
+    draw_text(ctx, y, r.x, 1, selected ? ">" : " ", false, role);
+}
+
+static void table_sep(struct table_row *t, int w)
+{
+    t->x += w;
+    if (t->x < t->end)
+        draw_blank(t->ctx, t->y, t->x++, 1, t->role);
+}
+
+void table_cell(struct table_row *t, int w, const char *text, bool right)
+{
+    if (w <= 0)
+        return;
+    draw_text(t->ctx, t->y, t->x, w, text, right, t->role);
+    table_sep(t, w);
+}
+
+void table_bar_cell(struct table_row *t, int w, double done, double total, const char *text)
+{
+    if (w <= 0)
+        return;
+    int tw = 11, bw = w - tw - 1;
+    if (bw >= 4) {
+        draw_bar(t->ctx, t->y, t->x, bw, done, total, t->role);
+        draw_blank(t->ctx, t->y, t->x + bw, 1, t->role);
+        draw_text(t->ctx, t->y, t->x + bw + 1, tw, text, true, t->role);
+    } else {
+        draw_text(t->ctx, t->y, t->x, w, text, true, t->role);
+    }
+    table_sep(t, w);
+}
+
+void table_row_end(struct table_row *t)
+{
+    if (t->x < t->end)
+        draw_blank(t->ctx, t->y, t->x, t->end - t->x, t->role);
+}

@@ -35,6 +35,28 @@ void draw_blank(const struct ui_ctx *ctx, int y, int x, int w, enum role role);
 void draw_bar(const struct ui_ctx *ctx, int y, int x, int w, double done, double total,
               enum role role);
 
+/* A table: a header of column titles, then rows of cells with one blank
+ * column between them, each row starting with a one-column mark (">" for
+ * the selection). Columns of width 0 (hidden by layout_columns) are
+ * skipped. */
+struct table_row {
+    const struct ui_ctx *ctx;
+    int y, x, end;
+    enum role role;
+};
+
+/* Draws the titles; right_mask bit i right-aligns column i. */
+void table_header(const struct ui_ctx *ctx, int y, struct rect r, const struct col_spec *cols,
+                  size_t n, const int *w, unsigned right_mask);
+
+void table_row_begin(struct table_row *t, const struct ui_ctx *ctx, int y, struct rect r,
+                     bool selected, enum role role);
+void table_cell(struct table_row *t, int w, const char *text, bool right);
+/* A cell with a progress bar before its text, when there is room. */
+void table_bar_cell(struct table_row *t, int w, double done, double total, const char *text);
+/* Blanks the rest of the row. */
+void table_row_end(struct table_row *t);
+
 /* A pane's title row: "Title  extra" in the focus or plain title role. */
 void draw_title(const struct ui_ctx *ctx, struct rect r, const char *title, const char *extra,
                 bool focused);

@@ -194,16 +194,7 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
     draw_title(ctx, r, "Campaigns", extra, focused);
     int w[C_N];
     layout_columns(cols, C_N, r.w - 1, w);
-    int x = r.x + 1;
-    draw_blank(ctx, r.y + 1, r.x, 1, ROLE_COLUMN);
-    for (int c = 0; c < C_N; c++) {
-        if (!w[c])
-            continue;
-        draw_text(ctx, r.y + 1, x, w[c], cols[c].title, c >= C_PROGRESS, ROLE_COLUMN);
-        x += w[c];
-        if (x < r.x + r.w)
-            draw_blank(ctx, r.y + 1, x++, 1, ROLE_COLUMN);
-    }
+    table_header(ctx, r.y + 1, r, cols, C_N, w, ~0u << C_PROGRESS);
     int rows = r.h - 2;
     s->page = rows > 0 ? (size_t)rows : 1;
     listview_fit(&s->lv, s->nview, s->page);
@@ -225,57 +216,32 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
         }
         const struct campaign *c = &d->camps->v[s->view[vi]];
         bool sel = vi == s->lv.sel;
-        enum role role = sel && focused ? ROLE_SELECTION : ROLE_NORMAL;
-        draw_text(ctx, y, r.x, 1, sel ? ">" : " ", false, role);
-        x = r.x + 1;
+        struct table_row t;
+        table_row_begin(&t, ctx, y, r, sel, sel && focused ? ROLE_SELECTION : ROLE_NORMAL);
         char buf[96], a[16], b[16];
         struct campaign_rate rt = rate_tracker_get(d->rates, c);
-        for (int col = 0; col < C_N; col++) {
-            if (!w[col])
-                continue;
-            switch (col) {
-            case C_ID: draw_text(ctx, y, x, w[col], c->id, false, role); break;
-            case C_NAME: draw_text(ctx, y, x, w[col], c->name, false, role); break;
-            case C_TYPE: draw_text(ctx, y, x, w[col], c->type, false, role); break;
-            case C_STATUS:
-                snprintf(buf, sizeof buf, "%s %s", campaign_status_glyph(c->status, ctx->san != 0), c->status);
-                draw_text(ctx, y, x, w[col], buf, false, role);
-                break;
-            case C_SEGMENT: draw_text(ctx, y, x, w[col], c->segment_name, false, role); break;
-            case C_PROGRESS: {
-                fmt_count(a, sizeof a, c->sent);
-                fmt_count(b, sizeof b, c->audience);
-                snprintf(buf, sizeof buf, "%s/%s", a, b);
-                int tw = 11, bw = w[col] - tw - 1;
-                if (bw >= 4) {
-                    draw_bar(ctx, y, x, bw, (double)c->sent, (double)c->audience, role);
-                    draw_blank(ctx, y, x + bw, 1, role);
-                    draw_text(ctx, y, x + bw + 1, tw, buf, true, role);
-                } else {
-                    draw_text(ctx, y, x, w[col], buf, true, role);
-                }
-                break;
-            }
-            case C_OPEN: fmt_percent(buf, sizeof buf, c->opened, c->sent); draw_text(ctx, y, x, w[col], buf, true, role); break;
-            case C_CLICK: fmt_percent(buf, sizeof buf, c->clicked, c->sent); draw_text(ctx, y, x, w[col], buf, true, role); break;
-            case C_RATE:
-                if (isnan(rt.per_min))
-                    snprintf(buf, sizeof buf, "-");
-                else
-                    fmt_count(buf, sizeof buf, (int64_t)llround(rt.per_min));
-                draw_text(ctx, y, x, w[col], buf, true, role);
-                break;
-            case C_CHANGED:
-                fmt_age(buf, sizeof buf, clock_real_ms() - c->updated_ms);
-                draw_text(ctx, y, x, w[col], buf, true, role);
-                break;
-            }
-            x += w[col];
-            if (x < r.x + r.w)
-                draw_blank(ctx, y, x++, 1, role);
-        }
-        if (x < r.x + r.w)
-            draw_blank(ctx, y, x, r.x + r.w - x, role);
+        snprintf(buf, sizeof buf, "%s %s", campaign_status_glyph(c->status, ctx->san != 0), c->status);
+        table_cell(&t, w[C_ID], c->id, false);
+        table_cell(&t, w[C_NAME], c->name, false);
+        table_cell(&t, w[C_TYPE], c->type, false);
+        table_cell(&t, w[C_STATUS], buf, false);
+        table_cell(&t, w[C_SEGMENT], c->segment_name, false);
+        fmt_count(a, sizeof a, c->sent);
+        fmt_count(b, sizeof b, c->audience);
+        snprintf(buf, sizeof buf, "%s/%s", a, b);
+        table_bar_cell(&t, w[C_PROGRESS], (double)c->sent, (double)c->audience, buf);
+        fmt_percent(buf, sizeof buf, c->opened, c->sent);
+        table_cell(&t, w[C_OPEN], buf, true);
+        fmt_percent(buf, sizeof buf, c->clicked, c->sent);
+        table_cell(&t, w[C_CLICK], buf, true);
+        if (isnan(rt.per_min))
+            snprintf(buf, sizeof buf, "-");
+        else
+            fmt_count(buf, sizeof buf, (int64_t)llround(rt.per_min));
+        table_cell(&t, w[C_RATE], buf, true);
+        fmt_age(buf, sizeof buf, clock_real_ms() - c->updated_ms);
+        table_cell(&t, w[C_CHANGED], buf, true);
+        table_row_end(&t);
     }
 }
 

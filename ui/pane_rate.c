@@ -114,16 +114,7 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
     enum { NC = sizeof cols / sizeof cols[0] };
     int w[NC];
     layout_columns(cols, NC, r.w - 1, w);
-    int x = r.x + 1;
-    draw_blank(ctx, ty, r.x, 1, ROLE_COLUMN);
-    for (int col = 0; col < (int)NC; col++) {
-        if (!w[col])
-            continue;
-        draw_text(ctx, ty, x, w[col], cols[col].title, col == 2 || col == 3 || col == 5, ROLE_COLUMN);
-        x += w[col];
-        if (x < r.x + r.w)
-            draw_blank(ctx, ty, x++, 1, ROLE_COLUMN);
-    }
+    table_header(ctx, ty, r, cols, NC, w, (1u << 2) | (1u << 3) | (1u << 5));
     size_t idx[4096], n = 0;
     for (size_t i = 0; d->camps && i < d->camps->n && n < 4096; i++)
         if (strcmp(d->camps->v[i].status, "active") == 0)
@@ -140,36 +131,29 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
         const struct campaign *cp = &d->camps->v[idx[vi]];
         struct campaign_rate rt = rate_tracker_get(d->rates, cp);
         bool sel = vi == s->lv.sel;
+        bool bad = rt.state == SEND_STALLED || rt.state == SEND_ERRORING;
         enum role role = sel && focused ? ROLE_SELECTION : ROLE_NORMAL;
-        enum role srole = rt.state == SEND_STALLED || rt.state == SEND_ERRORING ? ROLE_CRIT : role;
-        draw_text(ctx, y, r.x, 1, sel ? ">" : " ", false, role);
-        x = r.x + 1;
+        struct table_row t;
+        table_row_begin(&t, ctx, y, r, sel, role);
         char buf[32];
-        for (int col = 0; col < (int)NC; col++) {
-            if (!w[col])
-                continue;
-            switch (col) {
-            case 0: draw_text(ctx, y, x, w[col], cp->id, false, role); break;
-            case 1: draw_text(ctx, y, x, w[col], cp->name, false, role); break;
-            case 2:
-                if (isnan(rt.per_min)) snprintf(buf, sizeof buf, "-");
-                else fmt_count(buf, sizeof buf, (int64_t)llround(rt.per_min));
-                draw_text(ctx, y, x, w[col], buf, true, role);
-                break;
-            case 3: fmt_count(buf, sizeof buf, cp->rate_limit); draw_text(ctx, y, x, w[col], buf, true, role); break;
-            case 4: draw_text(ctx, y, x, w[col], send_state_name(rt.state), false, srole); break;
-            case 5:
-                if (isnan(rt.eta_s)) snprintf(buf, sizeof buf, "-");
-                else fmt_age(buf, sizeof buf, (int64_t)(rt.eta_s * 1000));
-                draw_text(ctx, y, x, w[col], buf, true, role);
-                break;
-            }
-            x += w[col];
-            if (x < r.x + r.w)
-                draw_blank(ctx, y, x++, 1, role);
-        }
-        if (x < r.x + r.w)
-            draw_blank(ctx, y, x, r.x + r.w - x, role);
+        table_cell(&t, w[0], cp->id, false);
+        table_cell(&t, w[1], cp->name, false);
+        if (isnan(rt.per_min))
+            snprintf(buf, sizeof buf, "-");
+        else
+            fmt_count(buf, sizeof buf, (int64_t)llround(rt.per_min));
+        table_cell(&t, w[2], buf, true);
+        fmt_count(buf, sizeof buf, cp->rate_limit);
+        table_cell(&t, w[3], buf, true);
+        t.role = bad && !(sel && focused) ? ROLE_CRIT : role; /* a word, and its role */
+        table_cell(&t, w[4], send_state_name(rt.state), false);
+        t.role = role;
+        if (isnan(rt.eta_s))
+            snprintf(buf, sizeof buf, "-");
+        else
+            fmt_age(buf, sizeof buf, (int64_t)(rt.eta_s * 1000));
+        table_cell(&t, w[5], buf, true);
+        table_row_end(&t);
     }
 }
 

@@ -124,16 +124,7 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
     draw_title(ctx, r, "Segments", extra, focused);
     int w[S_N];
     layout_columns(cols, S_N, r.w - 1, w);
-    int x = r.x + 1;
-    draw_blank(ctx, r.y + 1, r.x, 1, ROLE_COLUMN);
-    for (int c = 0; c < S_N; c++) {
-        if (!w[c])
-            continue;
-        draw_text(ctx, r.y + 1, x, w[c], cols[c].title, c >= S_SIZE, ROLE_COLUMN);
-        x += w[c];
-        if (x < r.x + r.w)
-            draw_blank(ctx, r.y + 1, x++, 1, ROLE_COLUMN);
-    }
+    table_header(ctx, r.y + 1, r, cols, S_N, w, ~0u << S_SIZE);
     int rows = r.h - 2;
     s->page = rows > 0 ? (size_t)rows : 1;
     listview_fit(&s->lv, s->nview, s->page);
@@ -147,36 +138,28 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
         }
         const struct segment *g = &d->segs->v[s->view[vi]];
         bool sel = vi == s->lv.sel;
-        enum role role = sel && focused ? ROLE_SELECTION : ROLE_NORMAL;
-        draw_text(ctx, y, r.x, 1, sel ? ">" : " ", false, role);
-        x = r.x + 1;
+        struct table_row t;
+        table_row_begin(&t, ctx, y, r, sel, sel && focused ? ROLE_SELECTION : ROLE_NORMAL);
         char buf[32];
-        for (int c = 0; c < S_N; c++) {
-            if (!w[c])
-                continue;
-            switch (c) {
-            case S_ID: draw_text(ctx, y, x, w[c], g->id, false, role); break;
-            case S_NAME: draw_text(ctx, y, x, w[c], g->name, false, role); break;
-            case S_RULE: draw_text(ctx, y, x, w[c], g->rule, false, role); break;
-            case S_SIZE: fmt_count(buf, sizeof buf, g->size); draw_text(ctx, y, x, w[c], buf, true, role); break;
-            case S_REACH: fmt_percent(buf, sizeof buf, g->reachable, g->size); draw_text(ctx, y, x, w[c], buf, true, role); break;
-            case S_CAMPS: fmt_count(buf, sizeof buf, g->campaigns); draw_text(ctx, y, x, w[c], buf, true, role); break;
-            case S_OPEN: engagement(g, g->opened_30d, buf, sizeof buf); draw_text(ctx, y, x, w[c], buf, true, role); break;
-            case S_CLICK: engagement(g, g->clicked_30d, buf, sizeof buf); draw_text(ctx, y, x, w[c], buf, true, role); break;
-            case S_REFRESHED:
-                if (g->refreshed_ms)
-                    fmt_age(buf, sizeof buf, clock_real_ms() - g->refreshed_ms);
-                else
-                    snprintf(buf, sizeof buf, "never");
-                draw_text(ctx, y, x, w[c], buf, true, role);
-                break;
-            }
-            x += w[c];
-            if (x < r.x + r.w)
-                draw_blank(ctx, y, x++, 1, role);
-        }
-        if (x < r.x + r.w)
-            draw_blank(ctx, y, x, r.x + r.w - x, role);
+        table_cell(&t, w[S_ID], g->id, false);
+        table_cell(&t, w[S_NAME], g->name, false);
+        table_cell(&t, w[S_RULE], g->rule, false);
+        fmt_count(buf, sizeof buf, g->size);
+        table_cell(&t, w[S_SIZE], buf, true);
+        fmt_percent(buf, sizeof buf, g->reachable, g->size);
+        table_cell(&t, w[S_REACH], buf, true);
+        fmt_count(buf, sizeof buf, g->campaigns);
+        table_cell(&t, w[S_CAMPS], buf, true);
+        engagement(g, g->opened_30d, buf, sizeof buf);
+        table_cell(&t, w[S_OPEN], buf, true);
+        engagement(g, g->clicked_30d, buf, sizeof buf);
+        table_cell(&t, w[S_CLICK], buf, true);
+        if (g->refreshed_ms)
+            fmt_age(buf, sizeof buf, clock_real_ms() - g->refreshed_ms);
+        else
+            snprintf(buf, sizeof buf, "never");
+        table_cell(&t, w[S_REFRESHED], buf, true);
+        table_row_end(&t);
     }
 }
 
