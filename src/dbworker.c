@@ -36,6 +36,8 @@ struct dbworker {
     bool done;             /* the thread has left run() */
     struct campaign_list *pending;
     struct segment_list *pending_segs;
+    struct campaign_detail *pending_detail;
+    char detail_want[64];  /* the campaign whose details the UI shows, or "" */
     struct dbw_status status;
 };
 
@@ -105,6 +107,49 @@ static int read_query(struct dbworker *w, PGconn *conn, const char *sql, const c
     return 0;
 }
 
+/* The details of the campaign the UI shows, if it shows one. */
+static int refresh_detail(struct dbworker *w, PGconn *conn)
+{
+    char id[64];
+    pthread_mutex_lock(&w->lock);
+    snprintf(id, sizeof id, "%s", w->detail_want);
+    pthread_mutex_unlock(&w->lock);
+    if (!id[0])
+        return 0;
+    char err[512];
+    const char *params[1] = { id };
+    PGresult *revs = db_query(conn, campaign_revisions_query, 1, params, QUERY_TIMEOUT_MS,
+                              w->stop_pipe[0], err, sizeof err);
+    PGresult *audit = revs ? db_query(conn, campaign_audit_query, 1, params, QUERY_TIMEOUT_MS,
+                                      w->stop_pipe[0], err, sizeof err)
+                           : NULL;
+    if (!revs || !audit) {
+        PQclear(revs);
+        set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
+        return -1;
+    }
+    struct campaign_detail *d = NULL;
+    if (PQresultStatus(revs) != PGRES_TUPLES_OK)
+        db_error(err, sizeof err, "reading revisions", conn, revs);
+    else if (PQresultStatus(audit) != PGRES_TUPLES_OK)
+        db_error(err, sizeof err, "reading the audit log", conn, audit);
+    else
+        d = campaign_detail_from_results(id, revs, audit, err, sizeof err);
+    PQclear(revs);
+    PQclear(audit);
+    if (!d) {
+        set_status(w, DBW_CONNECTED, 0, 0, err);
+        return 0;
+    }
+    pthread_mutex_lock(&w->lock);
+    struct campaign_detail *old = w->pending_detail;
+    w->pending_detail = d;
+    pthread_mutex_unlock(&w->lock);
+    campaign_detail_free(&old);
+    wake(w);
+    return 0;
+}
+
 /* One refresh: 0 on success (or a failed query, reported in the status),
  * -1 when the connection must be dropped. */
 static int refresh(struct dbworker *w, PGconn *conn)
@@ -151,7 +196,7 @@ static int refresh(struct dbworker *w, PGconn *conn)
     if (w->engagement)
         segment_list_apply_engagement(segs, w->engagement);
     publish(w, camps, segs);
-    return 0;
+    return refresh_detail(w, conn);
 }
 
 /* True when notifications are queued in libpq (read during a query). */
@@ -362,6 +407,7 @@ bool dbworker_stop(struct dbworker **wp)
     pthread_cond_destroy(&w->done_cond);
     campaign_list_free(&w->pending);
     segment_list_free(&w->pending_segs);
+    campaign_detail_free(&w->pending_detail);
     PQclear(w->engagement);
     for (int i = 0; i < 2; i++) {
         close(w->stop_pipe[i]);
@@ -388,6 +434,25 @@ struct segment_list *dbworker_take_segments(struct dbworker *w)
     w->pending_segs = NULL;
     pthread_mutex_unlock(&w->lock);
     return l;
+}
+
+void dbworker_want_detail(struct dbworker *w, const char *id)
+{
+    pthread_mutex_lock(&w->lock);
+    bool changed = strcmp(w->detail_want, id ? id : "") != 0;
+    snprintf(w->detail_want, sizeof w->detail_want, "%s", id ? id : "");
+    pthread_mutex_unlock(&w->lock);
+    if (changed && id && *id)
+        wakepipe_signal(w->kick_pipe[1]);
+}
+
+struct campaign_detail *dbworker_take_detail(struct dbworker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct campaign_detail *d = w->pending_detail;
+    w->pending_detail = NULL;
+    pthread_mutex_unlock(&w->lock);
+    return d;
 }
 
 void dbworker_status(struct dbworker *w, struct dbw_status *out)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "campaign_detail.h"
 #include "campaigns.h"
 #include "segments.h"
 
@@ -45,6 +46,13 @@ struct campaign_list *dbworker_take_campaigns(struct dbworker *w);
 /* Takes the newest segment snapshot if one arrived since the last call
  * (the caller owns it), else NULL. */
 struct segment_list *dbworker_take_segments(struct dbworker *w);
+
+/* The campaign whose details the UI shows (NULL or "": none): read with
+ * every refresh, at once when it changes. */
+void dbworker_want_detail(struct dbworker *w, const char *id);
+
+/* Takes the newest details if they arrived since the last call, else NULL. */
+struct campaign_detail *dbworker_take_detail(struct dbworker *w);
 
 /* Copies the current status. */
 void dbworker_status(struct dbworker *w, struct dbw_status *out);

@@ -33,6 +33,8 @@ struct ui {
     struct campaign_list *camps;      /* the newest snapshots, ours */
     struct segment_list *segs;
     struct poll_snapshot *poll;
+    struct campaign_detail *detail;
+    char detail_wanted[64];           /* what the worker was last asked for */
     struct rate_tracker *rates;
     struct counter_series db_sent;
     struct dbw_status dbst;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "actions.h"
+#include "campaign_detail.h"
 #include "campaigns.h"
 #include "draw.h"
 #include "layout.h"
@@ -23,6 +24,7 @@ struct pane_data {
     const struct rate_tracker *rates;
     const struct poll_snapshot *poll;    /* NULL when no metrics or health URL is set */
     const struct counter_series *db_sent; /* all campaigns' sent total over time (the ledger) */
+    const struct campaign_detail *detail;  /* history of the campaign in detail view, or NULL */
     bool metrics_configured, health_configured;
 };
 
@@ -44,6 +46,9 @@ struct pane_ops {
     void (*set_filter)(void *st, const struct pane_data *d, const char *text);
     /* a one-line summary for the tab bar ("24", "2 firing"), into buf */
     void (*badge)(void *st, const struct pane_data *d, char *buf, size_t n);
+    /* the campaign whose details are shown (the loop asks the database for
+     * its history), or NULL; NULL for panes without such details */
+    const char *(*detail_id)(void *st, const struct pane_data *d);
 };
 
 extern const struct pane_ops campaigns_pane;

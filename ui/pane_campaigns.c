@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "clock.h"
 #include "format.h"
@@ -131,6 +132,45 @@ static const struct col_spec cols[C_N] = {
     [C_CHANGED] = { "CHANGED", 7, 7, 0, 4 },
 };
 
+/* The history lines of a detail view: revisions, then recent audit entries. */
+static int history_lines(const struct campaign_detail *h, char lines[][256], int max)
+{
+    int n = 0;
+    char when[32], cnt[16];
+    if (n < max)
+        snprintf(lines[n++], 256, "Revisions (newest first; sent mail cannot be recalled)");
+    for (size_t i = 0; i < h->nrev && n < max; i++) {
+        const struct revision_row *v = &h->rev[i];
+        time_t t = (time_t)(v->created_ms / 1000);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+        fmt_count(cnt, sizeof cnt, v->delivered);
+        char restored[24] = "";
+        if (v->restored_from)
+            snprintf(restored, sizeof restored, " (restores r%d)", v->restored_from);
+        snprintf(lines[n++], 256, "  r%-3d %s  %s, %s sent%s%s%s  \"%s\"%s%s", v->revision, when, v->author,
+                 cnt, v->variants[0] ? ", A/B " : "", v->variants, restored, v->subject,
+                 v->note[0] ? "  note: " : "", v->note);
+    }
+    if (n < max)
+        snprintf(lines[n++], 256, "Audit log (newest first)");
+    if (h->naudit == 0 && n < max)
+        snprintf(lines[n++], 256, "  (no entries)");
+    for (size_t i = 0; i < h->naudit && n < max; i++) {
+        const struct audit_row *a = &h->audit[i];
+        time_t t = (time_t)(a->at_ms / 1000);
+        struct tm tm;
+        localtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+        snprintf(lines[n++], 256, "  %s  %-8s %s -> %s  v%d -> v%d  by %s%s%s%s%s%s", when, a->action,
+                 a->from_status[0] ? a->from_status : "-", a->to_status[0] ? a->to_status : "-",
+                 a->from_version, a->to_version, a->db_user, a->os_user[0] ? " (" : "", a->os_user,
+                 a->os_user[0] ? ")" : "", a->note[0] ? "  " : "", a->note);
+    }
+    return n;
+}
+
 static void draw_detail(struct campaigns_state *s, const struct pane_data *d,
                         const struct ui_ctx *ctx, struct rect r)
 {
@@ -140,7 +180,8 @@ static void draw_detail(struct campaigns_state *s, const struct pane_data *d,
     }
     const struct campaign *c = &d->camps->v[s->view[s->lv.sel]];
     struct campaign_rate rt = rate_tracker_get(d->rates, c);
-    char lines[16][256], a[16], b[16], e[16];
+    static char lines[64][256];
+    char a[16], b[16], e[16];
     int n = 0;
     snprintf(lines[n++], 256, "Campaign    %s", c->id);
     snprintf(lines[n++], 256, "Name        %s", c->name);
@@ -151,9 +192,8 @@ static void draw_detail(struct campaigns_state *s, const struct pane_data *d,
     fmt_count(a, sizeof a, c->sent);
     fmt_count(b, sizeof b, c->audience);
     fmt_percent(e, sizeof e, c->sent, c->audience);
-    snprintf(lines[n++], 256, "Sent        %s of %s (%s)", a, b, e);
-    snprintf(lines[n++], 256, "Failed      %lld failed, %lld bounced", (long long)c->failed,
-             (long long)c->bounced);
+    snprintf(lines[n++], 256, "Sent        %s of %s (%s); %lld failed, %lld bounced", a, b, e,
+             (long long)c->failed, (long long)c->bounced);
     fmt_percent(a, sizeof a, c->opened, c->sent);
     fmt_percent(b, sizeof b, c->clicked, c->sent);
     snprintf(lines[n++], 256, "Engagement  %lld opened (%s), %lld clicked (%s)", (long long)c->opened, a,
@@ -162,16 +202,23 @@ static void draw_detail(struct campaigns_state *s, const struct pane_data *d,
         snprintf(a, sizeof a, "n/a");
     else
         snprintf(a, sizeof a, "%.0f/min", rt.per_min);
-    snprintf(lines[n++], 256, "Rate        %s (limit %d/min)", a, c->rate_limit);
+    char eta[32] = "";
     if (!isnan(rt.eta_s)) {
         fmt_age(e, sizeof e, (int64_t)(rt.eta_s * 1000));
-        snprintf(lines[n++], 256, "ETA         %s", e);
+        snprintf(eta, sizeof eta, ", done in %s", e);
     }
+    snprintf(lines[n++], 256, "Rate        %s (limit %d/min)%s", a, c->rate_limit, eta);
     fmt_age(e, sizeof e, clock_real_ms() - c->updated_ms);
     snprintf(lines[n++], 256, "Changed     %s ago (version %d)", e, c->version);
+    if (d->detail && strcmp(d->detail->id, c->id) == 0)
+        n += history_lines(d->detail, lines + n, 64 - n);
+    else
+        snprintf(lines[n++], 256, "Reading its revisions and audit log...");
     draw_title(ctx, r, "Campaign details", "Esc back", true);
-    for (int i = 0; i < r.h - 1; i++)
-        draw_text(ctx, r.y + 1 + i, r.x, r.w, i < n ? lines[i] : "", false, ROLE_NORMAL);
+    for (int i = 0; i < r.h - 1; i++) {
+        bool heading = i < n && (strncmp(lines[i], "Revisions", 9) == 0 || strncmp(lines[i], "Audit", 5) == 0);
+        draw_text(ctx, r.y + 1 + i, r.x, r.w, i < n ? lines[i] : "", false, heading ? ROLE_TITLE : ROLE_NORMAL);
+    }
 }
 
 static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, struct rect r,
@@ -304,6 +351,14 @@ static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
     snprintf(buf, n, "%zu active", active);
 }
 
+static const char *detail_id(void *st, const struct pane_data *d)
+{
+    struct campaigns_state *s = st;
+    if (!s->detail || s->lv.sel >= s->nview)
+        return NULL;
+    return d->camps->v[s->view[s->lv.sel]].id;
+}
+
 const struct pane_ops campaigns_pane = {
-    "Campaigns", create, destroy, update, draw, action, set_filter, badge,
+    "Campaigns", create, destroy, update, draw, action, set_filter, badge, detail_id,
 };

@@ -204,5 +204,5 @@ static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
 }
 
 const struct pane_ops segments_pane = {
-    "Segments", create, destroy, update, draw, action, set_filter, badge,
+    "Segments", create, destroy, update, draw, action, set_filter, badge, NULL,
 };

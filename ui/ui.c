@@ -71,7 +71,7 @@ static struct pane_data pane_data_of(const struct ui *ui)
 {
     struct pane_data d = {
         .camps = ui->camps, .segs = ui->segs, .rates = ui->rates, .poll = ui->poll,
-        .db_sent = &ui->db_sent,
+        .db_sent = &ui->db_sent, .detail = ui->detail,
         .metrics_configured = ui->cfg->metrics_url[0] != '\0',
         .health_configured = ui->cfg->health_url[0] != '\0',
     };
@@ -95,6 +95,11 @@ static void take_news(struct ui *ui)
     if (sg) {
         segment_list_free(&ui->segs);
         ui->segs = sg;
+    }
+    struct campaign_detail *det = dbworker_take_detail(ui->db);
+    if (det) {
+        campaign_detail_free(&ui->detail);
+        ui->detail = det;
     }
     if (ui->poller) {
         struct poll_snapshot *p = poller_take(ui->poller);
@@ -192,6 +197,20 @@ void ui_set_filter(struct ui *ui, const char *text)
     ui->dirty = true;
 }
 
+/* Tells the worker which campaign's history to read, when that changes. */
+static void want_detail(struct ui *ui)
+{
+    struct pane_data d = pane_data_of(ui);
+    const char *id = NULL;
+    for (int i = 0; i < SCREEN_PANES && !id; i++)
+        if (ui->panes[i].ops->detail_id)
+            id = ui->panes[i].ops->detail_id(ui->panes[i].st, &d);
+    if (strcmp(id ? id : "", ui->detail_wanted) != 0) {
+        snprintf(ui->detail_wanted, sizeof ui->detail_wanted, "%s", id ? id : "");
+        dbworker_want_detail(ui->db, id);
+    }
+}
+
 /* Returns false when the user asked to quit. */
 static bool on_key(struct ui *ui, int key)
 {
@@ -259,6 +278,7 @@ static void ui_free(struct ui *ui)
             ui->panes[i].ops->destroy(ui->panes[i].st);
     campaign_list_free(&ui->camps);
     segment_list_free(&ui->segs);
+    campaign_detail_free(&ui->detail);
     poll_snapshot_free(&ui->poll);
     rate_tracker_free(&ui->rates);
     counter_series_free(&ui->db_sent);
@@ -391,6 +411,7 @@ int ui_run(const struct config *cfg)
         int ret;
         while (running && (ret = get_wch(&wch)) != ERR)
             running = on_key(&ui, translate_key(ret, wch));
+        want_detail(&ui);
         if (n < 0) /* a signal, perhaps SIGWINCH: get_wch above saw KEY_RESIZE */
             ui.dirty = true;
     }

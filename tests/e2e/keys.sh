@@ -45,6 +45,10 @@ keys s s s s S; expect_screen 3 "sort: status$"
 keys Enter
 expect_screen 3 "Campaign details"
 expect_screen 3 "Rate +"
+# its history, read from the database when the details open
+expect_screen 5 "^Revisions \(newest first"
+expect_screen 5 "^  r[0-9]+ +[0-9]{4}-[0-9]{2}-[0-9]{2}"
+expect_screen 5 "^Audit log \(newest first\)"
 keys Escape
 expect_screen 3 "^ Campaigns  $n"
 keys 2 Enter
