@@ -160,6 +160,10 @@ static enum pane_result action(void *st, const struct pane_data *d, enum action_
 static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
 {
     (void)st;
+    if (!d->poll && !d->metrics_configured && !d->health_configured) {
+        snprintf(buf, n, "off");
+        return;
+    }
     static struct line lines[128];
     size_t k = build(d, lines, 128, true), bad = 0;
     for (size_t i = 0; i < k; i++)
