@@ -20,7 +20,7 @@ TMPDIR=$tmp STACK_QUIET=1 MARKETING_BUILD=$bin "$top/demo/stack.sh" up "$tmp/sta
 . "$tmp/state/env"
 export LANG=C.UTF-8 TERM=xterm-256color
 
-run() { python3 "$top/bench/tty.py" --warm 5 --measure "$secs" "$@"; }
+run() { python3 "$top/bench/ttymeter.py" --warm 5 --measure "$secs" "$@"; }
 declare -A R
 for size in 80x24 200x50; do
     c=${size%x*} r=${size#*x}

@@ -4,7 +4,7 @@ person on an SSH link would see it, and measure what it costs: the time to
 the first frame that shows data, the bytes per second it writes in steady
 state, and its CPU use (all threads) over the same interval.
 
-    tty.py --cols 80 --rows 24 --warm 5 --measure 30 --marker cmp_ -- CMD ARGS...
+    ttymeter.py --cols 80 --rows 24 --warm 5 --measure 30 --marker cmp_ -- CMD ARGS...
 
 Prints one JSON object. Used by bench/tty.sh; no test asserts a time."""
 import argparse
