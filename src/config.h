@@ -27,6 +27,7 @@ struct config {
     bool ascii;           /* 7-bit output whatever the locale says */
     char *theme;          /* a theme name: themes/NAME.theme */
     bool no_color;        /* no colour escapes at all (NO_COLOR does the same) */
+    bool mouse;           /* clicks and the wheel (off: the terminal keeps selecting text) */
     bool read_only;       /* no writes (shown in the status line) */
     char *source[32];     /* where each option's value came from, by table index */
     /* key bindings: "key.NAME = KEYS" lines, applied in order over the defaults */

@@ -28,8 +28,11 @@ void chrome_draw_header(struct ui *ui, const struct pane_data *d)
     int x = r.x;
     x += draw_text(ctx, r.y, x, r.w < 11 ? r.w : 11, " marketing ", false, head);
     /* the tab bar: every pane with its number and a badge */
+    for (int i = 0; i <= SCREEN_PANES; i++)
+        ui->tab_x[i] = r.w;
     for (int i = 0; i < SCREEN_PANES && x < r.w - 10; i++) {
         char badge[32] = "", tab[96];
+        ui->tab_x[i] = x;
         ui->panes[i].ops->badge(ui->panes[i].st, d, badge, sizeof badge);
         snprintf(tab, sizeof tab, " %d %s (%s) ", i + 1, ui->panes[i].ops->title, badge);
         enum role role = i == ui->focus ? ROLE_TAB_ACTIVE : prod ? ROLE_PRODUCTION : ROLE_TAB;

@@ -47,6 +47,7 @@ struct ui {
     struct cmd_history hist;
     size_t hist_pos;
     char message[256];                /* a one-off message on the hint line */
+    int tab_x[SCREEN_PANES + 1];      /* where each tab starts on the header (mouse) */
     bool dirty;
 };
 

@@ -49,6 +49,8 @@ struct pane_ops {
     /* the campaign whose details are shown (the loop asks the database for
      * its history), or NULL; NULL for panes without such details */
     const char *(*detail_id)(void *st, const struct pane_data *d);
+    /* a click on line `row` of the pane (0 is its title): select what is there */
+    void (*click)(void *st, const struct pane_data *d, int row);
 };
 
 extern const struct pane_ops campaigns_pane;

@@ -175,5 +175,5 @@ static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
 }
 
 const struct pane_ops alerts_pane = {
-    "Alerts", create, destroy, update, draw, action, NULL, badge, NULL,
+    "Alerts", create, destroy, update, draw, action, NULL, badge, NULL, NULL,
 };

@@ -359,6 +359,15 @@ static const char *detail_id(void *st, const struct pane_data *d)
     return d->camps->v[s->view[s->lv.sel]].id;
 }
 
+static void click(void *st, const struct pane_data *d, int row)
+{
+    struct campaigns_state *s = st;
+    if (s->detail || row < 2 || s->lv.top + (size_t)(row - 2) >= s->nview)
+        return;
+    s->lv.sel = s->lv.top + (size_t)(row - 2);
+    remember_selection(s, d);
+}
+
 const struct pane_ops campaigns_pane = {
-    "Campaigns", create, destroy, update, draw, action, set_filter, badge, detail_id,
+    "Campaigns", create, destroy, update, draw, action, set_filter, badge, detail_id, click,
 };

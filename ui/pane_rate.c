@@ -176,5 +176,5 @@ static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
 }
 
 const struct pane_ops rate_pane = {
-    "Send rate", create, destroy, update, draw, action, NULL, badge, NULL,
+    "Send rate", create, destroy, update, draw, action, NULL, badge, NULL, NULL,
 };

@@ -203,6 +203,16 @@ static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
     snprintf(buf, n, "%zu", d->segs ? d->segs->n : 0);
 }
 
+static void click(void *st, const struct pane_data *d, int row)
+{
+    struct segments_state *s = st;
+    if (s->detail || row < 2 || s->lv.top + (size_t)(row - 2) >= s->nview)
+        return;
+    s->lv.sel = s->lv.top + (size_t)(row - 2);
+    if (s->lv.sel < s->nview)
+        snprintf(s->sel_id, sizeof s->sel_id, "%s", d->segs->v[s->view[s->lv.sel]].id);
+}
+
 const struct pane_ops segments_pane = {
-    "Segments", create, destroy, update, draw, action, set_filter, badge, NULL,
+    "Segments", create, destroy, update, draw, action, set_filter, badge, NULL, click,
 };

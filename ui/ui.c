@@ -55,6 +55,7 @@ static int translate_key(int ret, wint_t wch)
         case KEY_BACKSPACE: return KEYC_BACKSPACE;
         case KEY_F(1): return KEYC_F1;
         case KEY_RESIZE: return -2;
+        case KEY_MOUSE: return -3;
         default: return -1;
         }
     }
@@ -211,11 +212,49 @@ static void want_detail(struct ui *ui)
     }
 }
 
+/* A click picks a tab, a pane and a row; the wheel moves the selection. */
+static void on_mouse(struct ui *ui)
+{
+    MEVENT ev;
+    if (getmouse(&ev) != OK || ui->mode != MODE_NORMAL || ui->layout.mode == SCREEN_TOO_SMALL)
+        return;
+    ui->dirty = true;
+    if (ev.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
+        for (int i = 0; i < 3; i++)
+            ui_run_action(ui, ev.bstate & BUTTON4_PRESSED ? ACT_UP : ACT_DOWN);
+        return;
+    }
+    if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
+        return;
+    if (ev.y == ui->layout.header.y) {
+        for (int i = 0; i < SCREEN_PANES; i++)
+            if (ev.x >= ui->tab_x[i] && ev.x < ui->tab_x[i + 1])
+                ui->focus = i;
+        return;
+    }
+    for (int i = 0; i < SCREEN_PANES; i++) {
+        const struct rect *r = &ui->layout.pane[i];
+        if (ui->layout.mode == SCREEN_TABS && i != ui->focus)
+            continue;
+        if (ev.y >= r->y && ev.y < r->y + r->h && ev.x >= r->x && ev.x < r->x + r->w) {
+            ui->focus = i;
+            struct pane_data d = pane_data_of(ui);
+            if (ui->panes[i].ops->click)
+                ui->panes[i].ops->click(ui->panes[i].st, &d, ev.y - r->y);
+            return;
+        }
+    }
+}
+
 /* Returns false when the user asked to quit. */
 static bool on_key(struct ui *ui, int key)
 {
     if (key == -2) { /* resize */
         ui->dirty = true;
+        return true;
+    }
+    if (key == -3) {
+        on_mouse(ui);
         return true;
     }
     if (key < 0)
@@ -381,6 +420,10 @@ int ui_run(const struct config *cfg)
     sigaction(SIGHUP, &sa, NULL);
 
     nodelay(stdscr, TRUE);
+    if (cfg->mouse) {
+        mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+        mouseinterval(0);
+    }
     ui.dirty = true;
     int64_t last_sec = -1;
     bool running = true;

@@ -100,4 +100,24 @@ keys q
 expect_screen 3 "q: no action"
 keys Q
 wait_for 5 console_exited || fail "Q did not quit"
+
+# the mouse, when asked for: a click on a tab, a click on a row, the wheel
+rm -f "$T_TMP/exit"
+tm kill-server
+T_TMUX=$T_TMP/tmux3.sock
+console_start 100 30 --mouse
+expect_screen 10 "Campaigns  $n"
+click() { keys -l $'\e[<0;'"$1;$2"$'M\e[<0;'"$1;$2"'m'; }   # SGR 1006, 1-based
+x=$(screen | head -n 1 | grep -bo '2 Segments' | cut -d: -f1)
+click $((x + 2)) 1
+expect_screen 3 "^ Segments  $nseg"
+keys 1
+fifth=$(screen | sed -n 8p | awk '{print $1}')
+click 10 8
+expect_screen 3 "^>$fifth "
+eighth=$(screen | sed -n 11p | awk '{print $1}')
+keys -l $'\e[<65;10;10M'   # wheel down: three rows
+expect_screen 3 "^>$eighth "
+keys q
+wait_for 5 console_exited || fail "q did not quit (mouse)"
 echo ok
