@@ -13,6 +13,8 @@
 
 #include "clock.h"
 #include "db.h"
+#include "listener.h"
+#include "threadwait.h"
 #include "wakepipe.h"
 
 #define QUERY_TIMEOUT_MS 20000
@@ -23,6 +25,7 @@
 
 struct dbworker {
     pthread_t thread;
+    struct listener *listener; /* its own connection, LISTENing */
     PGresult *engagement;  /* the worker's: the last engagement figures */
     int64_t engagement_due;
     char *dsn;
@@ -199,38 +202,16 @@ static int refresh(struct dbworker *w, PGconn *conn)
     return refresh_detail(w, conn);
 }
 
-/* True when notifications are queued in libpq (read during a query). */
-static bool take_notifies(PGconn *conn)
-{
-    bool any = false;
-    PGnotify *nt;
-    while ((nt = PQnotifies(conn)) != NULL) {
-        any = true;
-        PQfreemem(nt);
-    }
-    return any;
-}
-
 /* Serves one connection until it fails or we are stopped. Returns
  * SERVE_STOP when stopped, else SERVE_FRESH if it ever published data on
- * this connection, or SERVE_LOST if it did not. */
+ * this connection, or SERVE_LOST if it did not. Notifications come from
+ * the listener's own connection as bytes on the kick pipe, like the user's
+ * "refresh now". */
 enum { SERVE_STOP, SERVE_FRESH, SERVE_LOST };
 
 static int serve(struct dbworker *w, PGconn *conn)
 {
-    char err[512];
-    PGresult *res = db_query(conn, "LISTEN marketing_campaign", 0, NULL, QUERY_TIMEOUT_MS,
-                             w->stop_pipe[0], err, sizeof err);
-    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
-        if (res)
-            db_error(err, sizeof err, "LISTEN", conn, res);
-        PQclear(res);
-        set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
-        return SERVE_LOST;
-    }
-    PQclear(res);
     set_status(w, DBW_CONNECTED, 0, 0, NULL);
-    /* notifications sent while we were away are lost: read everything */
     int64_t next = 0, earliest = 0;
     bool dirty = true, fresh = false;
     for (;;) {
@@ -240,10 +221,9 @@ static int serve(struct dbworker *w, PGconn *conn)
             if (refresh(w, conn) != 0)
                 return fresh ? SERVE_FRESH : SERVE_LOST;
             fresh = true;
+            dirty = false;
             now = clock_mono_ms();
-            /* a change committed during the refresh: read again, but let a
-             * burst of changes settle for a moment first */
-            dirty = take_notifies(conn);
+            /* a burst of changes settles for a moment before the next read */
             earliest = now + NOTIFY_SETTLE_MS;
             next = now + w->refresh_ms;
             continue;
@@ -261,15 +241,14 @@ static int serve(struct dbworker *w, PGconn *conn)
             return SERVE_STOP;
         if (pfd[2].revents) {
             dirty = true;
-            earliest = 0; /* asked for by the user: at once */
+            wakepipe_drain(w->kick_pipe[0]);
         }
-        if (pfd[1].revents) {
-            if (!PQconsumeInput(conn)) {
-                db_error(err, sizeof err, "connection lost", conn, NULL);
-                set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
-                return fresh ? SERVE_FRESH : SERVE_LOST;
-            }
-            dirty |= take_notifies(conn);
+        /* an idle connection says something only when it fails */
+        if (pfd[1].revents && (!PQconsumeInput(conn) || PQstatus(conn) == CONNECTION_BAD)) {
+            char err[512];
+            db_error(err, sizeof err, "connection lost", conn, NULL);
+            set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
+            return fresh ? SERVE_FRESH : SERVE_LOST;
         }
     }
 }
@@ -341,7 +320,7 @@ struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
         goto fail;
     }
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->done_cond, NULL);
+    threadwait_cond_init(&w->done_cond);
     /* the worker takes no signals: they belong to the UI thread. A fault
      * in the worker (SIGSEGV and the like) must still reach the handler
      * that restores the terminal: blocked, the kernel would kill us
@@ -361,6 +340,14 @@ struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->done_cond);
         goto fail;
+    }
+    w->listener = listener_start(w->dsn, "marketing_campaign", w->kick_pipe[1], err, errsz);
+    if (!w->listener) {
+        char keep[512];
+        snprintf(keep, sizeof keep, "%s", err);
+        dbworker_stop(&w);
+        snprintf(err, errsz, "%s", keep);
+        return NULL;
     }
     return w;
 fail:
@@ -382,22 +369,13 @@ bool dbworker_stop(struct dbworker **wp)
         return true;
     *wp = NULL;
     wakepipe_signal(w->stop_pipe[1]);
+    /* the listener writes to our kick pipe: it must end before we free it */
+    if (!listener_stop(&w->listener))
+        return false; /* still running: keep everything */
     /* The worker watches the stop pipe in all its I/O, but a DNS lookup
      * inside libpq cannot be interrupted: wait a bounded time, and if it
      * is still busy let it go (the process is exiting). */
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += STOP_WAIT_MS / 1000;
-    until.tv_nsec += (STOP_WAIT_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&w->lock);
-    while (!w->done && pthread_cond_timedwait(&w->done_cond, &w->lock, &until) == 0)
-        ;
-    bool done = w->done;
-    pthread_mutex_unlock(&w->lock);
+    bool done = threadwait(&w->lock, &w->done_cond, &w->done, STOP_WAIT_MS);
     if (!done) {
         pthread_detach(w->thread);
         return false; /* w stays allocated: the thread still uses it */
@@ -460,6 +438,7 @@ void dbworker_status(struct dbworker *w, struct dbw_status *out)
     pthread_mutex_lock(&w->lock);
     *out = w->status;
     pthread_mutex_unlock(&w->lock);
+    out->live = listener_live(w->listener);
 }
 
 void dbworker_refresh(struct dbworker *w)

@@ -1,5 +1,6 @@
-/* The database worker: a thread that owns its PostgreSQL connection, LISTENs
- * for campaign changes, re-reads campaigns and segments on a notification
+/* The database worker: a thread that owns its PostgreSQL connection for
+ * queries, and a listener thread with a second connection that LISTENs for
+ * campaign changes. It re-reads campaigns and segments on a notification
  * or every refresh interval (segment engagement every minute), and
  * publishes immutable snapshots for the UI. It reconnects by
  * itself with jittered exponential backoff. Nothing here ever blocks the
@@ -22,6 +23,7 @@ struct dbw_status {
     int64_t retry_at_ms;    /* monotonic time of the next attempt, when reconnecting */
     int64_t data_ms;        /* epoch ms of the newest data; 0: none yet */
     char error[512];        /* the last error, or "" */
+    bool live;              /* the listening connection is up: changes show at once */
 };
 
 struct dbworker;

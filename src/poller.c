@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "healthjson.h"
 #include "promtext.h"
+#include "threadwait.h"
 #include "wakepipe.h"
 
 #define DEFAULT_INTERVAL_MS 1000
@@ -1044,12 +1045,8 @@ struct poller *poller_start(const struct poller_opts *o, int wake_fd, char *err,
             goto curl_fail;
     }
 
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->done_cond, &ca);
-    pthread_condattr_destroy(&ca);
+    threadwait_cond_init(&p->done_cond);
     p->sync_init = true;
     /* the worker takes no signals: they belong to the UI thread. Faults
      * (SIGSEGV and the like) still reach the handler that restores the
@@ -1098,18 +1095,9 @@ bool poller_stop(struct poller **pp)
     *pp = NULL;
     atomic_store(&p->stop, true);
     curl_multi_wakeup(p->multi); /* out of curl_multi_poll at once */
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += STOP_WAIT_MS / 1000;
-    until.tv_nsec += (STOP_WAIT_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    threadwait(&p->lock, &p->done_cond, &p->done, STOP_WAIT_MS);
     pthread_mutex_lock(&p->lock);
-    while (!p->done && pthread_cond_timedwait(&p->done_cond, &p->lock, &until) == 0)
-        ;
-    bool done = p->done;
+    bool done = p->done; /* it may have ended just after the wait */
     pthread_t thread = p->thread;
     if (!done)
         p->orphaned = true; /* from here on the thread owns p */

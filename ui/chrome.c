@@ -101,7 +101,8 @@ static void db_part(const struct ui *ui, char *buf, size_t n)
         snprintf(buf, n, "db: connecting");
         break;
     case DBW_CONNECTED:
-        snprintf(buf, n, "db: ok, %s%s%s", age, st->error[0] ? " ! " : "", st->error);
+        snprintf(buf, n, "db: ok, %s%s%s%s", age, st->live ? "" : ", no live updates",
+                 st->error[0] ? " ! " : "", st->error);
         break;
     case DBW_RECONNECTING:
         fmt_age(retry, sizeof retry, st->retry_at_ms - clock_mono_ms() + 999);
@@ -157,10 +158,12 @@ static void endpoints_part(const struct ui *ui, char *buf, size_t n)
 void chrome_draw_status(struct ui *ui)
 {
     const struct rect r = ui->layout.status;
-    char db[700], ep[600], line[1400], clock[16];
+    char db[700], ep[600], line[1600], clock[16];
     db_part(ui, db, sizeof db);
     endpoints_part(ui, ep, sizeof ep);
-    snprintf(line, sizeof line, " %s%s%s", ui->cfg->read_only ? "READ-ONLY | " : "", db, ep);
+    const char *env = ui->cfg->environment;
+    snprintf(line, sizeof line, " %s%s%s%s%s", env[0] ? env : "", env[0] ? " | " : "",
+             ui->cfg->read_only ? "READ-ONLY | " : "", db, ep);
     time_t t = (time_t)(clock_real_ms() / 1000);
     struct tm tm;
     localtime_r(&t, &tm);

@@ -257,7 +257,7 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
     for (int i = 0; i < rows; i++) {
         int y = r.y + 2 + i;
         size_t vi = s->lv.top + (size_t)i;
-        if (vi >= s->nview) {
+        if (vi >= s->nview || !d->camps) {
             draw_blank(ctx, y, r.x, r.w, ROLE_NORMAL);
             continue;
         }

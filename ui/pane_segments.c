@@ -131,7 +131,7 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
     for (int i = 0; i < rows; i++) {
         int y = r.y + 2 + i;
         size_t vi = s->lv.top + (size_t)i;
-        if (vi >= s->nview) {
+        if (vi >= s->nview || !d->segs) {
             const char *msg = i == 0 ? (!d->segs ? "Loading segments..." : "No segments.") : "";
             draw_text(ctx, y, r.x, r.w, i == 0 && s->nview == 0 ? msg : "", false, ROLE_DIM);
             continue;

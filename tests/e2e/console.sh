@@ -12,7 +12,7 @@ first=$(sql "SELECT c.id FROM campaigns c JOIN campaign_stats s ON s.campaign_id
 console_start 120 30 --environment e2e-test --refresh 1s
 expect_screen 10 "Campaigns  $n  sort: status"
 expect_screen 5 "\[e2e-test\]"
-expect_screen 5 "db: ok"
+expect_screen 5 "^ e2e-test \| db: ok"
 # move the selection onto $first
 for _ in $(seq "$n"); do screen_has "^>$first " && break; keys j; sleep 0.05; done
 expect_screen 5 "^>$first +.*active"
@@ -62,6 +62,8 @@ expect_screen 5 "Campaigns  $n  sort"
 expect_screen 5 "Segments  [0-9]+"
 expect_screen 5 "Send rate  now"
 expect_screen 5 "Alerts and health"
+# the graph has data: the ledger's rate over the last seconds is a number
+expect_screen 15 "Send rate  now [0-9.]+/s \(ledger\), [0-9.]+/s \(metrics\)"
 
 keys q
 wait_for 5 console_exited || fail "q did not quit"

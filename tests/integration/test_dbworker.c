@@ -65,6 +65,14 @@ static int renamed(const struct campaign_list *l)
     return 0;
 }
 
+static int renamed_again(const struct campaign_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].name, "renamed after the kill") == 0)
+            return 1;
+    return 0;
+}
+
 static void exec_sql(const char *sql)
 {
     char err[512];
@@ -142,16 +150,36 @@ static void test_server_lost_and_back(void **state)
     assert_non_null(l);
     campaign_list_free(&l);
 
-    /* the console's connection is killed: it reconnects and re-reads */
+    /* both of the console's connections are killed: it reconnects, re-reads
+     * and listens again (only a notification explains a quick update: the
+     * refresh interval is ten minutes) */
+    struct dbw_status st;
+    assert_true(wait_state(w, DBW_CONNECTED, 5000, &st));
+    for (int i = 0; i < 50 && !st.live; i++) {
+        usleep(100000);
+        dbworker_status(w, &st);
+    }
+    assert_true(st.live);
     exec_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
              " WHERE application_name = 'marketing' AND pid <> pg_backend_pid()");
     l = wait_list(w, 10000, any);
     assert_non_null(l);
     campaign_list_free(&l);
+    for (int i = 0; i < 100; i++) {
+        dbworker_status(w, &st);
+        if (st.live)
+            break;
+        usleep(100000);
+    }
+    assert_true(st.live);
+    exec_sql("UPDATE campaigns SET name = 'renamed after the kill', version = version + 1"
+             " WHERE id = 'cmp_1'");
+    l = wait_list(w, 3000, renamed_again);
+    assert_non_null(l);
+    campaign_list_free(&l);
 
     /* the server stops: reconnecting, with attempts and a reason */
     server("stop");
-    struct dbw_status st;
     assert_true(wait_state(w, DBW_RECONNECTING, 10000, &st));
     int64_t t0 = clock_mono_ms();
     while (clock_mono_ms() - t0 < 3000) {
