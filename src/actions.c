@@ -186,13 +186,14 @@ size_t keymap_help_lines(const struct keymap *km, char *out, size_t width, size_
     return n;
 }
 
-void keymap_hint(const struct keymap *km, bool list_pane, char *out, size_t n, int width)
+void keymap_hint(const struct keymap *km, action_filter_fn accepts, void *arg, char *out, size_t n,
+                 int width)
 {
     size_t used = 0;
     out[0] = '\0';
     for (int a = 1; a < ACT_COUNT; a++) {
         const struct action_def *d = &action_defs[a];
-        if (!d->hint || (!list_pane && d->scope != SCOPE_GLOBAL))
+        if (!d->hint || (d->scope != SCOPE_GLOBAL && accepts && !accepts(arg, d->id)))
             continue;
         char k[16];
         if (!km->keys[a][0])

@@ -77,9 +77,13 @@ const struct action_def *action_find(const char *name);
  * NUL-terminated in a width-byte slot. */
 size_t keymap_help_lines(const struct keymap *km, char *out, size_t width, size_t max);
 
-/* The hint bar for a width: "q quit  ? help  Tab pane ...", hints cut at a
- * whole entry so nothing is half-shown. */
-void keymap_hint(const struct keymap *km, bool list_pane, char *out, size_t n, int width);
+/* Whether the pane in focus takes an action (NULL: every action). */
+typedef bool (*action_filter_fn)(void *arg, enum action_id a);
+
+/* The hint bar for a width: "q quit  ? help  Tab pane ...": global actions,
+ * and the others the filter accepts; cut at a whole entry. */
+void keymap_hint(const struct keymap *km, action_filter_fn accepts, void *arg, char *out, size_t n,
+                 int width);
 
 /* The key table for marketing(1), in tbl(1) markup. */
 void keymap_print_man(FILE *out);

@@ -40,7 +40,7 @@ struct dbworker {
     struct campaign_list *pending;
     struct segment_list *pending_segs;
     struct campaign_detail *pending_detail;
-    char detail_want[64];  /* the campaign whose details the UI shows, or "" */
+    char *detail_want;     /* the campaign whose details the UI shows, or NULL */
     struct dbw_status status;
 };
 
@@ -113,11 +113,10 @@ static int read_query(struct dbworker *w, PGconn *conn, const char *sql, const c
 /* The details of the campaign the UI shows, if it shows one. */
 static int refresh_detail(struct dbworker *w, PGconn *conn)
 {
-    char id[64];
     pthread_mutex_lock(&w->lock);
-    snprintf(id, sizeof id, "%s", w->detail_want);
+    char *id = w->detail_want ? strdup(w->detail_want) : NULL;
     pthread_mutex_unlock(&w->lock);
-    if (!id[0])
+    if (!id)
         return 0;
     char err[512];
     const char *params[1] = { id };
@@ -128,6 +127,7 @@ static int refresh_detail(struct dbworker *w, PGconn *conn)
                            : NULL;
     if (!revs || !audit) {
         PQclear(revs);
+        free(id);
         set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
         return -1;
     }
@@ -140,6 +140,7 @@ static int refresh_detail(struct dbworker *w, PGconn *conn)
         d = campaign_detail_from_results(id, revs, audit, err, sizeof err);
     PQclear(revs);
     PQclear(audit);
+    free(id);
     if (!d) {
         set_status(w, DBW_CONNECTED, 0, 0, err);
         return 0;
@@ -386,6 +387,7 @@ bool dbworker_stop(struct dbworker **wp)
     campaign_list_free(&w->pending);
     segment_list_free(&w->pending_segs);
     campaign_detail_free(&w->pending_detail);
+    free(w->detail_want);
     PQclear(w->engagement);
     for (int i = 0; i < 2; i++) {
         close(w->stop_pipe[i]);
@@ -416,9 +418,12 @@ struct segment_list *dbworker_take_segments(struct dbworker *w)
 
 void dbworker_want_detail(struct dbworker *w, const char *id)
 {
+    char *want = id && *id ? strdup(id) : NULL;
     pthread_mutex_lock(&w->lock);
-    bool changed = strcmp(w->detail_want, id ? id : "") != 0;
-    snprintf(w->detail_want, sizeof w->detail_want, "%s", id ? id : "");
+    bool changed = (want == NULL) != (w->detail_want == NULL) ||
+                   (want && strcmp(want, w->detail_want) != 0);
+    free(w->detail_want);
+    w->detail_want = want;
     pthread_mutex_unlock(&w->lock);
     if (changed && id && *id)
         wakepipe_signal(w->kick_pipe[1]);

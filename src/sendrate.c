@@ -16,6 +16,7 @@ struct track {
     struct sample s[SAMPLES]; /* ring */
     int head, n;
     int64_t last_progress_ms; /* when sent last changed */
+    bool seen;                /* in the latest snapshot, active */
 };
 
 struct rate_tracker {
@@ -45,12 +46,18 @@ void rate_tracker_free(struct rate_tracker **t)
     *t = NULL;
 }
 
+static int track_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct track *)a)->id, ((const struct track *)b)->id);
+}
+
+/* The tracks are kept sorted by id: a lookup is a binary search, so a
+ * sort by rate over 100k campaigns stays cheap. */
 static struct track *find(const struct rate_tracker *t, const char *id)
 {
-    for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->v[i].id, id) == 0)
-            return &t->v[i];
-    return NULL;
+    struct track key;
+    key.id = (char *)id; /* only read by track_cmp */
+    return t->n ? bsearch(&key, t->v, t->n, sizeof *t->v, track_cmp) : NULL;
 }
 
 static const struct sample *nth_newest(const struct track *k, int i)
@@ -60,27 +67,16 @@ static const struct sample *nth_newest(const struct track *k, int i)
 
 void rate_tracker_update(struct rate_tracker *t, const struct campaign_list *l)
 {
-    /* forget campaigns that are no longer active */
-    size_t w = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        bool active = false;
-        for (size_t j = 0; j < l->n; j++) {
-            if (strcmp(l->v[j].id, t->v[i].id) == 0) {
-                active = strcmp(l->v[j].status, "active") == 0;
-                break;
-            }
-        }
-        if (active)
-            t->v[w++] = t->v[i];
-        else
-            free(t->v[i].id);
-    }
-    t->n = w;
+    for (size_t i = 0; i < t->n; i++)
+        t->v[i].seen = false;
+    size_t known = t->n; /* tracks found by bsearch: the sorted prefix */
     for (size_t j = 0; j < l->n; j++) {
         const struct campaign *c = &l->v[j];
         if (strcmp(c->status, "active") != 0)
             continue;
-        struct track *k = find(t, c->id);
+        struct track key, *k;
+        key.id = c->id;
+        k = known ? bsearch(&key, t->v, known, sizeof *t->v, track_cmp) : NULL;
         if (!k) {
             if (t->n == t->cap) {
                 size_t cap = t->cap ? t->cap * 2 : 16;
@@ -98,6 +94,7 @@ void rate_tracker_update(struct rate_tracker *t, const struct campaign_list *l)
             t->n++;
             k->last_progress_ms = l->fetched_mono_ms;
         }
+        k->seen = true;
         struct sample smp = { l->fetched_mono_ms, c->sent, c->failed + c->bounced };
         if (k->n > 0) {
             const struct sample *prev = nth_newest(k, 0);
@@ -111,9 +108,21 @@ void rate_tracker_update(struct rate_tracker *t, const struct campaign_list *l)
         if (k->n < SAMPLES)
             k->n++;
     }
+    /* forget campaigns that are no longer active, and sort again */
+    size_t w = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->v[i].seen)
+            t->v[w++] = t->v[i];
+        else
+            free(t->v[i].id);
+    }
+    t->n = w;
+    if (t->n > 1)
+        qsort(t->v, t->n, sizeof *t->v, track_cmp);
 }
 
-struct campaign_rate rate_tracker_get(const struct rate_tracker *t, const struct campaign *c)
+struct campaign_rate rate_tracker_get(const struct rate_tracker *t, const struct campaign *c,
+                                      int64_t now_ms)
 {
     struct campaign_rate r = { SEND_IDLE, NAN, NAN };
     if (strcmp(c->status, "active") != 0)
@@ -123,6 +132,10 @@ struct campaign_rate rate_tracker_get(const struct rate_tracker *t, const struct
     if (!k || k->n < 2)
         return r;
     const struct sample *now = nth_newest(k, 0), *then = NULL;
+    /* data older than the window says nothing about now (the database may
+     * be gone): no rate rather than a frozen one */
+    if (now_ms - now->t_ms > t->window_ms)
+        return r;
     /* the oldest sample still inside the window */
     for (int i = 1; i < k->n; i++) {
         const struct sample *s = nth_newest(k, i);

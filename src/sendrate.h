@@ -34,8 +34,10 @@ void rate_tracker_free(struct rate_tracker **t);
  * no longer active are forgotten. */
 void rate_tracker_update(struct rate_tracker *t, const struct campaign_list *l);
 
-/* What the tracker knows of c (matched by id). */
-struct campaign_rate rate_tracker_get(const struct rate_tracker *t, const struct campaign *c);
+/* What the tracker knows of c (matched by id) at monotonic time now_ms;
+ * unknown when its newest sample is older than the window. */
+struct campaign_rate rate_tracker_get(const struct rate_tracker *t, const struct campaign *c,
+                                      int64_t now_ms);
 
 /* "sending", "throttled", ... ; "" for SEND_IDLE. */
 const char *send_state_name(enum send_state s);

@@ -28,24 +28,40 @@ void chrome_draw_header(struct ui *ui, const struct pane_data *d)
     int x = r.x;
     x += draw_text(ctx, r.y, x, r.w < 11 ? r.w : 11, " marketing ", false, head);
     /* the tab bar: every pane with its number and a badge */
+    /* every tab, the focused one always: full, then without badges, then
+     * numbers alone, whatever fits */
+    char tabs[SCREEN_PANES][96];
+    int env_w = env && *env ? san_width(env, (size_t)-1, ctx->san) + 4 : 0;
+    if (env_w > 32)
+        env_w = 32;
+    for (int form = 0; form < 3; form++) {
+        int total = x;
+        for (int i = 0; i < SCREEN_PANES; i++) {
+            char badge[32] = "";
+            ui->panes[i].ops->badge(ui->panes[i].st, d, badge, sizeof badge);
+            if (form == 0)
+                snprintf(tabs[i], sizeof tabs[i], " %d %s (%s) ", i + 1, ui->panes[i].ops->title, badge);
+            else if (form == 1)
+                snprintf(tabs[i], sizeof tabs[i], " %d %s ", i + 1, ui->panes[i].ops->title);
+            else
+                snprintf(tabs[i], sizeof tabs[i], " %d ", i + 1);
+            total += san_width(tabs[i], (size_t)-1, ctx->san);
+        }
+        if (total + env_w <= r.w || form == 2)
+            break;
+    }
     for (int i = 0; i <= SCREEN_PANES; i++)
         ui->tab_x[i] = r.w;
-    for (int i = 0; i < SCREEN_PANES && x < r.w - 10; i++) {
-        char badge[32] = "", tab[96];
+    for (int i = 0; i < SCREEN_PANES && x < r.w; i++) {
         ui->tab_x[i] = x;
-        ui->panes[i].ops->badge(ui->panes[i].st, d, badge, sizeof badge);
-        snprintf(tab, sizeof tab, " %d %s (%s) ", i + 1, ui->panes[i].ops->title, badge);
         enum role role = i == ui->focus ? ROLE_TAB_ACTIVE : prod ? ROLE_PRODUCTION : ROLE_TAB;
-        int room = r.w - x;
-        int w = san_width(tab, (size_t)-1, ctx->san);
-        x += draw_text(ctx, r.y, x, w < room ? w : room, tab, false, role);
+        int w = san_width(tabs[i], (size_t)-1, ctx->san);
+        x += draw_text(ctx, r.y, x, w < r.w - x ? w : r.w - x, tabs[i], false, role);
     }
     if (env && *env) {
         char e[80];
         snprintf(e, sizeof e, " [%s] ", env);
-        int w = san_width(e, (size_t)-1, ctx->san);
-        if (w > 32)
-            w = 32;
+        int w = env_w;
         if (x + w <= r.w)
             draw_text(ctx, r.y, r.w - w, w, e, false, prod ? ROLE_PRODUCTION : ROLE_ACCENT);
     }
@@ -66,21 +82,27 @@ void chrome_draw_hint(struct ui *ui)
     const struct ui_ctx *ctx = &ui->ctx;
     char line[CMDLINE_MAX + 64];
     if (ui->mode == MODE_FILTER || ui->mode == MODE_COMMAND) {
-        snprintf(line, sizeof line, "%s%s", ui->mode == MODE_FILTER ? "/" : ":", ui->input);
+        /* the end of what is typed stays in view */
+        const char *in = ui->input;
+        int room = r.w - 2 - (ui->completions[0] ? 24 : 0);
+        while (*in && san_width(in, (size_t)-1, ctx->san) > room)
+            in++;
+        snprintf(line, sizeof line, "%s%s", ui->mode == MODE_FILTER ? "/" : ":", in);
         int w = draw_text(ctx, r.y, r.x, r.w, line, false, ROLE_NORMAL);
-        /* the cursor sits where typing goes */
-        curs_set(1);
-        move(r.y, w < r.w ? w : r.w - 1);
+        if (ui->completions[0] && w + 3 < r.w)
+            draw_text(ctx, r.y, w + 3, r.w - w - 3, ui->completions, false, ROLE_DIM);
+        ui->cursor_y = r.y; /* where typing goes; placed last, before doupdate */
+        ui->cursor_x = w < r.w ? w : r.w - 1;
         return;
     }
-    curs_set(0);
+    ui->cursor_y = -1;
     if (ui->message[0]) {
         draw_text(ctx, r.y, r.x, r.w, ui->message, false, ROLE_WARN);
         return;
     }
     char hint[256];
-    bool list = ui->panes[ui->focus].ops->set_filter != NULL;
-    keymap_hint(&ui->km, list, hint, sizeof hint, r.w - 1);
+    const struct pane *p = &ui->panes[ui->focus];
+    keymap_hint(&ui->km, (action_filter_fn)p->ops->accepts, p->st, hint, sizeof hint, r.w - 1);
     snprintf(line, sizeof line, " %s", hint);
     draw_text(ctx, r.y, r.x, r.w, line, false, ROLE_HINT);
 }
@@ -179,15 +201,23 @@ void chrome_draw_help(struct ui *ui)
 {
     static char lines[96][160];
     size_t n = keymap_help_lines(&ui->km, &lines[0][0], sizeof lines[0], 96);
-    draw_text(&ui->ctx, 0, 0, COLS, " Keys: any other key closes this screen; j/k scroll", false,
-              ROLE_HEADER);
+    char down[32], up[32], head[160];
+    keymap_keys(&ui->km, ACT_DOWN, down, sizeof down);
+    keymap_keys(&ui->km, ACT_UP, up, sizeof up);
+    snprintf(head, sizeof head, " Keys: any other key closes this screen; %s and %s scroll", down, up);
+    draw_text(&ui->ctx, 0, 0, COLS, head, false, ROLE_HEADER);
     int rows = LINES - 1;
     if (ui->help_top + (size_t)rows > n)
         ui->help_top = n > (size_t)rows ? n - (size_t)rows : 0;
+    bool more = ui->help_top + (size_t)rows < n;
     for (int i = 0; i < rows; i++) {
         size_t li = ui->help_top + (size_t)i;
         const char *text = li < n ? lines[li] : "";
         bool heading = li < n && text[0] != ' ';
+        if (more && i == rows - 1) {
+            draw_text(&ui->ctx, 1 + i, 0, COLS, " ... more below", false, ROLE_DIM);
+            break;
+        }
         draw_text(&ui->ctx, 1 + i, 0, COLS, text, false, heading ? ROLE_TITLE : ROLE_NORMAL);
     }
 }
@@ -268,6 +298,8 @@ bool chrome_input_key(struct ui *ui, int key)
     bool running = true;
     bool filter = ui->mode == MODE_FILTER;
     ui->dirty = true;
+    if (key != KEYC_TAB)
+        ui->completions[0] = '\0';
     switch (key) {
     case KEYC_ESC:
         if (filter)
@@ -289,10 +321,10 @@ bool chrome_input_key(struct ui *ui, int key)
         break;
     case KEYC_TAB:
         if (!filter) {
-            char cands[512];
-            size_t m = cmdline_complete(ui->input, sizeof ui->input, cands, sizeof cands);
-            if (m > 1)
-                chrome_message(ui, cands);
+            size_t m = cmdline_complete(ui->input, sizeof ui->input, ui->completions,
+                                        sizeof ui->completions);
+            if (m < 2)
+                ui->completions[0] = '\0'; /* one match was filled in; none: nothing to list */
         }
         return true;
     case KEYC_UP:

@@ -34,7 +34,7 @@ struct ui {
     struct segment_list *segs;
     struct poll_snapshot *poll;
     struct campaign_detail *detail;
-    char detail_wanted[64];           /* what the worker was last asked for */
+    char *detail_wanted;              /* what the worker was last asked for (ours) */
     struct rate_tracker *rates;
     struct counter_series db_sent;
     struct dbw_status dbst;
@@ -48,6 +48,8 @@ struct ui {
     size_t hist_pos;
     char message[256];                /* a one-off message on the hint line */
     int tab_x[SCREEN_PANES + 1];      /* where each tab starts on the header (mouse) */
+    char completions[256];            /* candidates after Tab on the command line */
+    int cursor_y, cursor_x;           /* the visible cursor, or cursor_y < 0 */
     bool dirty;
 };
 

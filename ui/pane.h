@@ -9,6 +9,7 @@
 #include "actions.h"
 #include "campaign_detail.h"
 #include "campaigns.h"
+#include "dbworker.h"
 #include "draw.h"
 #include "layout.h"
 #include "segments.h"
@@ -25,6 +26,7 @@ struct pane_data {
     const struct poll_snapshot *poll;    /* NULL when no metrics or health URL is set */
     const struct counter_series *db_sent; /* all campaigns' sent total over time (the ledger) */
     const struct campaign_detail *detail;  /* history of the campaign in detail view, or NULL */
+    const struct dbw_status *dbst;         /* the database worker's state */
     bool metrics_configured, health_configured;
 };
 
@@ -51,6 +53,9 @@ struct pane_ops {
     const char *(*detail_id)(void *st, const struct pane_data *d);
     /* a click on line `row` of the pane (0 is its title): select what is there */
     void (*click)(void *st, const struct pane_data *d, int row);
+    /* whether the pane, as it is now, takes an action that is not global
+     * (the hint line and "not in this pane" come from this) */
+    bool (*accepts)(void *st, enum action_id a);
 };
 
 extern const struct pane_ops campaigns_pane;

@@ -83,8 +83,9 @@ static void health_lines(const struct health_info *h, const char *what, struct l
     if (!h->have || *n >= max)
         return;
     struct line *l = &out[(*n)++];
-    char up[16];
-    fmt_age(up, sizeof up, h->uptime * 1000);
+    char up[16] = "?";
+    if (h->uptime >= 0)
+        fmt_age(up, sizeof up, h->uptime * 1000);
     enum role r = status_role(h->status);
     snprintf(l->text, sizeof l->text, "    %s status %s, version %s, up %s", mark(r, ascii),
              h->status ? h->status : "?", h->version ? h->version : "?", up);
@@ -98,9 +99,33 @@ static void health_lines(const struct health_info *h, const char *what, struct l
     }
 }
 
+/* The database, first: the status line has room for little of its error. */
+static void database_line(const struct pane_data *d, struct line *out, size_t *n, bool ascii)
+{
+    const struct dbw_status *st = d->dbst;
+    if (!st)
+        return;
+    char age[16] = "none";
+    if (st->data_ms)
+        fmt_age(age, sizeof age, clock_real_ms() - st->data_ms);
+    struct line *l = &out[(*n)++];
+    if (st->state == DBW_CONNECTED) {
+        l->role = st->error[0] ? ROLE_WARN : st->live ? ROLE_OK : ROLE_WARN;
+        snprintf(l->text, sizeof l->text, "%s database connected, data %s old%s%s%s", mark(l->role, ascii), age,
+                 st->live ? "" : ", no live updates (the listening connection is down)",
+                 st->error[0] ? ": " : "", st->error);
+    } else {
+        l->role = ROLE_CRIT;
+        snprintf(l->text, sizeof l->text, "%s database %s (attempt %d), data %s old: %s", mark(ROLE_CRIT, ascii),
+                 st->state == DBW_CONNECTING ? "connecting" : "reconnecting", st->attempt, age,
+                 st->error[0] ? st->error : "...");
+    }
+}
+
 static size_t build(const struct pane_data *d, struct line *out, size_t max, bool ascii)
 {
     size_t n = 0;
+    database_line(d, out, &n, ascii);
     if (!d->poll) {
         snprintf(out[n].text, sizeof out[n].text, "No metrics or health endpoint is configured: set "
                  "metrics_url and health_url (marketing.conf, MARKETING_METRICS_URL, --metrics-url).");
@@ -160,7 +185,8 @@ static enum pane_result action(void *st, const struct pane_data *d, enum action_
 static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
 {
     (void)st;
-    if (!d->poll && !d->metrics_configured && !d->health_configured) {
+    if (!d->poll && !d->metrics_configured && !d->health_configured &&
+        (!d->dbst || d->dbst->state == DBW_CONNECTED)) {
         snprintf(buf, n, "off");
         return;
     }
@@ -174,6 +200,12 @@ static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
         snprintf(buf, n, "ok");
 }
 
+static bool accepts(void *st, enum action_id a)
+{
+    (void)st;
+    return a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP || a == ACT_TOP || a == ACT_BOTTOM;
+}
+
 const struct pane_ops alerts_pane = {
-    "Alerts", create, destroy, update, draw, action, NULL, badge, NULL, NULL,
+    "Alerts", create, destroy, update, draw, action, NULL, badge, NULL, NULL, accepts,
 };

@@ -22,13 +22,14 @@ struct campaigns_state {
     char filter[128];
     enum sort_key sort;
     bool reverse, detail;
-    char sel_id[64];       /* the selected campaign, kept across updates */
+    char *sel_id;          /* the selected campaign, kept across updates (ours) */
     size_t page;
 };
 
 /* qsort has no context argument: the comparison reads these */
 static const struct pane_data *sort_data;
 static const struct campaigns_state *sort_state;
+static int64_t sort_now;
 
 static double progress(const struct campaign *c)
 {
@@ -45,8 +46,8 @@ static int cmp_view(const void *a, const void *b)
     case SORT_NAME: r = strcasecmp(x->name, y->name); break;
     case SORT_PROGRESS: r = progress(x) < progress(y) ? 1 : progress(x) > progress(y) ? -1 : 0; break;
     case SORT_RATE: {
-        struct campaign_rate rx = rate_tracker_get(sort_data->rates, x);
-        struct campaign_rate ry = rate_tracker_get(sort_data->rates, y);
+        struct campaign_rate rx = rate_tracker_get(sort_data->rates, x, sort_now);
+        struct campaign_rate ry = rate_tracker_get(sort_data->rates, y, sort_now);
         double vx = isnan(rx.per_min) ? -1 : rx.per_min, vy = isnan(ry.per_min) ? -1 : ry.per_min;
         r = vx < vy ? 1 : vx > vy ? -1 : 0;
         break;
@@ -63,6 +64,17 @@ static bool matches(const struct campaign *c, const char *f)
 {
     return !*f || text_contains(c->id, f) || text_contains(c->name, f) ||
            text_contains(c->segment_name, f) || text_contains(c->status, f) || text_contains(c->type, f);
+}
+
+static void remember_selection(struct campaigns_state *s, const struct pane_data *d)
+{
+    if (s->lv.sel >= s->nview || !d->camps)
+        return;
+    const char *id = d->camps->v[s->view[s->lv.sel]].id;
+    if (s->sel_id && strcmp(s->sel_id, id) == 0)
+        return;
+    free(s->sel_id);
+    s->sel_id = strdup(id);
 }
 
 /* Rebuilds the view and puts the selection back on sel_id. */
@@ -82,23 +94,21 @@ static void rebuild(struct campaigns_state *s, const struct pane_data *d)
             s->view[s->nview++] = i;
     sort_data = d;
     sort_state = s;
+    sort_now = clock_mono_ms();
     if (s->nview > 1)
         qsort(s->view, s->nview, sizeof *s->view, cmp_view);
-    if (s->sel_id[0]) {
+    if (s->sel_id) {
         for (size_t i = 0; i < s->nview; i++) {
             if (strcmp(d->camps->v[s->view[i]].id, s->sel_id) == 0) {
                 s->lv.sel = i;
                 return;
             }
         }
+        /* gone (filtered out or deleted): details of a neighbour would lie */
+        s->detail = false;
     }
     listview_fit(&s->lv, s->nview, s->page);
-}
-
-static void remember_selection(struct campaigns_state *s, const struct pane_data *d)
-{
-    if (s->lv.sel < s->nview)
-        snprintf(s->sel_id, sizeof s->sel_id, "%s", d->camps->v[s->view[s->lv.sel]].id);
+    remember_selection(s, d);
 }
 
 static void *create(void)
@@ -110,6 +120,7 @@ static void destroy(void *st)
 {
     struct campaigns_state *s = st;
     free(s->view);
+    free(s->sel_id);
     free(s);
 }
 
@@ -179,7 +190,7 @@ static void draw_detail(struct campaigns_state *s, const struct pane_data *d,
         return;
     }
     const struct campaign *c = &d->camps->v[s->view[s->lv.sel]];
-    struct campaign_rate rt = rate_tracker_get(d->rates, c);
+    struct campaign_rate rt = rate_tracker_get(d->rates, c, clock_mono_ms());
     static char lines[64][256];
     char a[16], b[16], e[16];
     int n = 0;
@@ -266,7 +277,7 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
         struct table_row t;
         table_row_begin(&t, ctx, y, r, sel, sel && focused ? ROLE_SELECTION : ROLE_NORMAL);
         char buf[96], a[16], b[16];
-        struct campaign_rate rt = rate_tracker_get(d->rates, c);
+        struct campaign_rate rt = rate_tracker_get(d->rates, c, clock_mono_ms());
         snprintf(buf, sizeof buf, "%s %s", campaign_status_glyph(c->status, ctx->san != 0), c->status);
         table_cell(&t, w[C_ID], c->id, false);
         table_cell(&t, w[C_NAME], c->name, false);
@@ -313,8 +324,10 @@ static enum pane_result action(void *st, const struct pane_data *d, enum action_
     }
     switch (a) {
     case ACT_OPEN:
-        if (s->lv.sel < s->nview)
+        if (s->lv.sel < s->nview) {
+            remember_selection(s, d);
             s->detail = true;
+        }
         return PANE_REDRAW;
     case ACT_BACK:
         if (!s->filter[0])
@@ -368,6 +381,15 @@ static void click(void *st, const struct pane_data *d, int row)
     remember_selection(s, d);
 }
 
+static bool accepts(void *st, enum action_id a)
+{
+    const struct campaigns_state *s = st;
+    if (s->detail)
+        return a == ACT_BACK || a == ACT_DOWN || a == ACT_UP;
+    return a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP || a == ACT_TOP || a == ACT_BOTTOM || a == ACT_OPEN || a == ACT_BACK || a == ACT_FILTER || a == ACT_SORT ||
+           a == ACT_REVERSE;
+}
+
 const struct pane_ops campaigns_pane = {
-    "Campaigns", create, destroy, update, draw, action, set_filter, badge, detail_id, click,
+    "Campaigns", create, destroy, update, draw, action, set_filter, badge, detail_id, click, accepts,
 };

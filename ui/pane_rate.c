@@ -15,6 +15,7 @@
 
 #define GRAPH_SPAN_MS (15 * 60 * 1000)
 #define GRAPH_MAX_W 512
+#define ACTIVE_MAX 4096 /* active campaigns listed; more are counted in the graph */
 
 struct rate_state {
     struct listview lv;
@@ -24,6 +25,19 @@ struct rate_state {
 static void *create(void) { return calloc(1, sizeof(struct rate_state)); }
 static void destroy(void *st) { free(st); }
 static void update(void *st, const struct pane_data *d) { (void)st; (void)d; }
+
+/* The ledger's rate over the 10 s before its newest sample; n/a once that
+ * sample is older than 15 s (the database is gone): never a frozen rate. */
+static double ledger_rate_now(const struct pane_data *d)
+{
+    double v = NAN;
+    if (!d->db_sent || d->db_sent->n < 2)
+        return v;
+    int64_t last = d->db_sent->t[d->db_sent->n - 1];
+    if (clock_mono_ms() - last <= 15000)
+        counter_series_rates(d->db_sent, last, 10000, 1, &v);
+    return v;
+}
 
 static double expected_per_s(const struct pane_data *d)
 {
@@ -50,9 +64,7 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
     struct rate_state *s = st;
     double expect = expected_per_s(d);
     /* the newest rate from the ledger: the last 10 s */
-    double now_db = NAN;
-    if (d->db_sent && d->db_sent->n >= 2)
-        counter_series_rates(d->db_sent, d->db_sent->t[d->db_sent->n - 1], 10000, 1, &now_db);
+    double now_db = ledger_rate_now(d);
     char a[24], b[24], c[24], extra[160];
     fmt_rate(a, sizeof a, now_db);
     fmt_rate(c, sizeof c, expect);
@@ -115,8 +127,9 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
     int w[NC];
     layout_columns(cols, NC, r.w - 1, w);
     table_header(ctx, ty, r, cols, NC, w, (1u << 2) | (1u << 3) | (1u << 5));
-    size_t idx[4096], n = 0;
-    for (size_t i = 0; d->camps && i < d->camps->n && n < 4096; i++)
+    static size_t idx[ACTIVE_MAX];
+    size_t n = 0;
+    for (size_t i = 0; d->camps && i < d->camps->n && n < ACTIVE_MAX; i++)
         if (strcmp(d->camps->v[i].status, "active") == 0)
             idx[n++] = i;
     s->page = (size_t)(th - 1);
@@ -129,7 +142,7 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
             continue;
         }
         const struct campaign *cp = &d->camps->v[idx[vi]];
-        struct campaign_rate rt = rate_tracker_get(d->rates, cp);
+        struct campaign_rate rt = rate_tracker_get(d->rates, cp, clock_mono_ms());
         bool sel = vi == s->lv.sel;
         bool bad = rt.state == SEND_STALLED || rt.state == SEND_ERRORING;
         enum role role = sel && focused ? ROLE_SELECTION : ROLE_NORMAL;
@@ -161,7 +174,7 @@ static enum pane_result action(void *st, const struct pane_data *d, enum action_
 {
     struct rate_state *s = st;
     size_t n = 0;
-    for (size_t i = 0; d->camps && i < d->camps->n; i++)
+    for (size_t i = 0; d->camps && i < d->camps->n && n < ACTIVE_MAX; i++)
         n += strcmp(d->camps->v[i].status, "active") == 0;
     return listview_move(&s->lv, a, n, s->page) ? PANE_REDRAW : PANE_IGNORED;
 }
@@ -169,12 +182,16 @@ static enum pane_result action(void *st, const struct pane_data *d, enum action_
 static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
 {
     (void)st;
-    double v = NAN;
-    if (d->db_sent && d->db_sent->n >= 2)
-        counter_series_rates(d->db_sent, d->db_sent->t[d->db_sent->n - 1], 10000, 1, &v);
+    double v = ledger_rate_now(d);
     fmt_rate(buf, n, v);
 }
 
+static bool accepts(void *st, enum action_id a)
+{
+    (void)st;
+    return a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP || a == ACT_TOP || a == ACT_BOTTOM;
+}
+
 const struct pane_ops rate_pane = {
-    "Send rate", create, destroy, update, draw, action, NULL, badge, NULL, NULL,
+    "Send rate", create, destroy, update, draw, action, NULL, badge, NULL, NULL, accepts,
 };

@@ -13,10 +13,21 @@ struct segments_state {
     struct listview lv;
     size_t *view, nview, capview;
     char filter[128];
-    char sel_id[64];
+    char *sel_id;          /* the selected segment, kept across updates (ours) */
     bool detail;
     size_t page;
 };
+
+static void remember(struct segments_state *s, const struct pane_data *d)
+{
+    if (s->lv.sel >= s->nview || !d->segs)
+        return;
+    const char *id = d->segs->v[s->view[s->lv.sel]].id;
+    if (s->sel_id && strcmp(s->sel_id, id) == 0)
+        return;
+    free(s->sel_id);
+    s->sel_id = strdup(id);
+}
 
 static void rebuild(struct segments_state *s, const struct pane_data *d)
 {
@@ -35,13 +46,16 @@ static void rebuild(struct segments_state *s, const struct pane_data *d)
             text_contains(g->rule, s->filter))
             s->view[s->nview++] = i;
     }
-    for (size_t i = 0; s->sel_id[0] && i < s->nview; i++) {
+    for (size_t i = 0; s->sel_id && i < s->nview; i++) {
         if (strcmp(d->segs->v[s->view[i]].id, s->sel_id) == 0) {
             s->lv.sel = i;
             return;
         }
     }
+    if (s->sel_id)
+        s->detail = false; /* gone: a neighbour's details would lie */
     listview_fit(&s->lv, s->nview, s->page);
+    remember(s, d);
 }
 
 static void *create(void) { return calloc(1, sizeof(struct segments_state)); }
@@ -50,6 +64,7 @@ static void destroy(void *st)
 {
     struct segments_state *s = st;
     free(s->view);
+    free(s->sel_id);
     free(s);
 }
 
@@ -174,11 +189,11 @@ static enum pane_result action(void *st, const struct pane_data *d, enum action_
         return PANE_IGNORED;
     }
     if (listview_move(&s->lv, a, s->nview, s->page)) {
-        if (s->lv.sel < s->nview)
-            snprintf(s->sel_id, sizeof s->sel_id, "%s", d->segs->v[s->view[s->lv.sel]].id);
+        remember(s, d);
         return PANE_REDRAW;
     }
     if (a == ACT_OPEN && s->lv.sel < s->nview) {
+        remember(s, d);
         s->detail = true;
         return PANE_REDRAW;
     }
@@ -209,10 +224,17 @@ static void click(void *st, const struct pane_data *d, int row)
     if (s->detail || row < 2 || s->lv.top + (size_t)(row - 2) >= s->nview)
         return;
     s->lv.sel = s->lv.top + (size_t)(row - 2);
-    if (s->lv.sel < s->nview)
-        snprintf(s->sel_id, sizeof s->sel_id, "%s", d->segs->v[s->view[s->lv.sel]].id);
+    remember(s, d);
+}
+
+static bool accepts(void *st, enum action_id a)
+{
+    const struct segments_state *s = st;
+    if (s->detail)
+        return a == ACT_BACK;
+    return a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP || a == ACT_TOP || a == ACT_BOTTOM || a == ACT_OPEN || a == ACT_BACK || a == ACT_FILTER;
 }
 
 const struct pane_ops segments_pane = {
-    "Segments", create, destroy, update, draw, action, set_filter, badge, NULL, click,
+    "Segments", create, destroy, update, draw, action, set_filter, badge, NULL, click, accepts,
 };

@@ -72,7 +72,7 @@ static struct pane_data pane_data_of(const struct ui *ui)
 {
     struct pane_data d = {
         .camps = ui->camps, .segs = ui->segs, .rates = ui->rates, .poll = ui->poll,
-        .db_sent = &ui->db_sent, .detail = ui->detail,
+        .db_sent = &ui->db_sent, .detail = ui->detail, .dbst = &ui->dbst,
         .metrics_configured = ui->cfg->metrics_url[0] != '\0',
         .health_configured = ui->cfg->health_url[0] != '\0',
     };
@@ -121,6 +121,7 @@ static void take_news(struct ui *ui)
 static void draw(struct ui *ui)
 {
     layout_screen(COLS, LINES, &ui->layout);
+    ui->cursor_y = -1;
     erase();
     if (ui->layout.mode == SCREEN_TOO_SMALL) {
         chrome_draw_too_small(ui);
@@ -139,6 +140,13 @@ static void draw(struct ui *ui)
             chrome_draw_separator(ui);
         chrome_draw_hint(ui);
         chrome_draw_status(ui);
+    }
+    /* the cursor last: only a prompt shows it, where typing goes */
+    if (ui->cursor_y >= 0) {
+        move(ui->cursor_y, ui->cursor_x);
+        curs_set(1);
+    } else {
+        curs_set(0);
     }
     wnoutrefresh(stdscr);
     doupdate();
@@ -206,8 +214,9 @@ static void want_detail(struct ui *ui)
     for (int i = 0; i < SCREEN_PANES && !id; i++)
         if (ui->panes[i].ops->detail_id)
             id = ui->panes[i].ops->detail_id(ui->panes[i].st, &d);
-    if (strcmp(id ? id : "", ui->detail_wanted) != 0) {
-        snprintf(ui->detail_wanted, sizeof ui->detail_wanted, "%s", id ? id : "");
+    if ((id == NULL) != (ui->detail_wanted == NULL) || (id && strcmp(id, ui->detail_wanted) != 0)) {
+        free(ui->detail_wanted);
+        ui->detail_wanted = id ? strdup(id) : NULL;
         dbworker_want_detail(ui->db, id);
     }
 }
@@ -259,6 +268,11 @@ static bool on_key(struct ui *ui, int key)
     }
     if (key < 0)
         return true;
+    if (ui->layout.mode == SCREEN_TOO_SMALL) {
+        /* nothing is shown but the message: only quitting means anything */
+        ui->mode = MODE_NORMAL;
+        return keymap_lookup(&ui->km, key) != ACT_QUIT;
+    }
     if (ui->mode == MODE_FILTER || ui->mode == MODE_COMMAND)
         return chrome_input_key(ui, key);
     if (ui->mode == MODE_HELP) {
@@ -276,6 +290,15 @@ static bool on_key(struct ui *ui, int key)
     }
     ui->message[0] = '\0';
     enum action_id a = keymap_lookup(&ui->km, key);
+    const struct pane *p = &ui->panes[ui->focus];
+    if (a != ACT_NONE && action_defs[a].scope != SCOPE_GLOBAL && a != ACT_BACK &&
+        !p->ops->accepts(p->st, a)) {
+        char k[16], msg[96];
+        snprintf(msg, sizeof msg, "%s (%s): not in this pane", keyc_name(key, k, sizeof k),
+                 action_defs[a].name);
+        chrome_message(ui, msg);
+        return true;
+    }
     if (a == ACT_NONE) {
         char k[16];
         char msg[64];
@@ -318,6 +341,8 @@ static void ui_free(struct ui *ui)
     campaign_list_free(&ui->camps);
     segment_list_free(&ui->segs);
     campaign_detail_free(&ui->detail);
+    free(ui->detail_wanted);
+    ui->detail_wanted = NULL;
     poll_snapshot_free(&ui->poll);
     rate_tracker_free(&ui->rates);
     counter_series_free(&ui->db_sent);

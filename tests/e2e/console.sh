@@ -40,6 +40,9 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -m fast -w stop >/dev/null
 expect_screen 15 "db: reconnecting \(attempt [0-9]+"
+keys 4       # the Alerts pane has room for the whole reason
+expect_screen 5 "CRIT +database reconnecting \(attempt [0-9]+\), data [0-9]+s old: "
+keys 1
 clock1=$(screen | tail -n 1 | grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2} *$')
 keys j
 expect_screen 3 "^ $first "   # the selection moved off it

@@ -20,6 +20,8 @@ keys BTab;   expect_screen 3 "^ Segments  $nseg"
 keys 4;      expect_screen 3 "^ Alerts and health"
 expect_screen 10 "ok +health +http://127.0.0.1:[0-9]+/health"
 expect_screen 5 "database +healthy"
+expect_screen 5 "ok +database connected, data [0-9]+s old"
+keys s;      expect_screen 3 "s \(sort\): not in this pane"
 keys 1;      expect_screen 3 "^ Campaigns  $n"
 
 # the filter narrows as you type; Esc clears it
