@@ -206,7 +206,7 @@ void chrome_draw_help(struct ui *ui)
     keymap_keys(&ui->km, ACT_UP, up, sizeof up);
     snprintf(head, sizeof head, " Keys: any other key closes this screen; %s and %s scroll", down, up);
     draw_text(&ui->ctx, 0, 0, COLS, head, false, ROLE_HEADER);
-    int rows = LINES - 1;
+    int rows = LINES - 2; /* the status line keeps the last row */
     if (ui->help_top + (size_t)rows > n)
         ui->help_top = n > (size_t)rows ? n - (size_t)rows : 0;
     bool more = ui->help_top + (size_t)rows < n;

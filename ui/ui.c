@@ -127,6 +127,7 @@ static void draw(struct ui *ui)
         chrome_draw_too_small(ui);
     } else if (ui->mode == MODE_HELP) {
         chrome_draw_help(ui);
+        chrome_draw_status(ui); /* the status line stays on every screen */
     } else {
         struct pane_data d = pane_data_of(ui);
         chrome_draw_header(ui, &d);
