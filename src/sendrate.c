@@ -55,8 +55,7 @@ static int track_cmp(const void *a, const void *b)
  * sort by rate over 100k campaigns stays cheap. */
 static struct track *find(const struct rate_tracker *t, const char *id)
 {
-    struct track key;
-    key.id = (char *)id; /* only read by track_cmp */
+    struct track key = { .id = (char *)id }; /* only read by track_cmp */
     return t->n ? bsearch(&key, t->v, t->n, sizeof *t->v, track_cmp) : NULL;
 }
 
@@ -74,8 +73,7 @@ void rate_tracker_update(struct rate_tracker *t, const struct campaign_list *l)
         const struct campaign *c = &l->v[j];
         if (strcmp(c->status, "active") != 0)
             continue;
-        struct track key, *k;
-        key.id = c->id;
+        struct track key = { .id = c->id }, *k;
         k = known ? bsearch(&key, t->v, known, sizeof *t->v, track_cmp) : NULL;
         if (!k) {
             if (t->n == t->cap) {
