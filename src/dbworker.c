@@ -322,20 +322,7 @@ struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
     }
     pthread_mutex_init(&w->lock, NULL);
     threadwait_cond_init(&w->done_cond);
-    /* the worker takes no signals: they belong to the UI thread. A fault
-     * in the worker (SIGSEGV and the like) must still reach the handler
-     * that restores the terminal: blocked, the kernel would kill us
-     * without running it. */
-    sigset_t all, old;
-    sigfillset(&all);
-    sigdelset(&all, SIGSEGV);
-    sigdelset(&all, SIGBUS);
-    sigdelset(&all, SIGFPE);
-    sigdelset(&all, SIGILL);
-    sigdelset(&all, SIGABRT);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&w->thread, NULL, run, w);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = threadwait_spawn(&w->thread, run, w);
     if (rc != 0) {
         snprintf(err, errsz, "cannot start the database worker: %s", strerror(rc));
         pthread_mutex_destroy(&w->lock);

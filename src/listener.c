@@ -124,16 +124,7 @@ struct listener *listener_start(const char *dsn, const char *channel, int kick_f
     snprintf(l->sql, n, "LISTEN %s", channel);
     pthread_mutex_init(&l->lock, NULL);
     threadwait_cond_init(&l->done_cond);
-    sigset_t all, old;
-    sigfillset(&all);
-    sigdelset(&all, SIGSEGV);
-    sigdelset(&all, SIGBUS);
-    sigdelset(&all, SIGFPE);
-    sigdelset(&all, SIGILL);
-    sigdelset(&all, SIGABRT);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&l->thread, NULL, run, l);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = threadwait_spawn(&l->thread, run, l);
     if (rc != 0) {
         snprintf(err, errsz, "cannot start the listener: %s", strerror(rc));
         pthread_mutex_destroy(&l->lock);

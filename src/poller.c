@@ -842,19 +842,7 @@ struct poller *poller_start(const struct poller_opts *o, int wake_fd, char *err,
     pthread_mutex_init(&p->lock, NULL);
     threadwait_cond_init(&p->done_cond);
     p->sync_init = true;
-    /* the worker takes no signals: they belong to the UI thread. Faults
-     * (SIGSEGV and the like) still reach the handler that restores the
-     * terminal. */
-    sigset_t all, old;
-    sigfillset(&all);
-    sigdelset(&all, SIGSEGV);
-    sigdelset(&all, SIGBUS);
-    sigdelset(&all, SIGFPE);
-    sigdelset(&all, SIGILL);
-    sigdelset(&all, SIGABRT);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&p->thread, NULL, run, p);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int rc = threadwait_spawn(&p->thread, run, p);
     if (rc != 0) {
         snprintf(err, errsz, "cannot start the poller: %s", strerror(rc));
         free_all(p);

@@ -1,5 +1,6 @@
 #include "threadwait.h"
 
+#include <signal.h>
 #include <time.h>
 
 void threadwait_cond_init(pthread_cond_t *c)
@@ -27,4 +28,19 @@ bool threadwait(pthread_mutex_t *m, pthread_cond_t *c, const bool *done, int ms)
     bool d = *done;
     pthread_mutex_unlock(m);
     return d;
+}
+
+int threadwait_spawn(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGABRT);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(t, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
