@@ -25,21 +25,31 @@ static void usage(FILE *out)
         "       marketing config sample|man|keys\n"
         "\n"
         "options:\n"
-        "  --config FILE      read FILE instead of the default configuration\n");
+        "  --config FILE            read FILE instead of the default configuration\n");
     for (size_t i = 0; i < config_options_count; i++) {
         char flag[64];
         snprintf(flag, sizeof flag, "--%s", config_options[i].name);
         for (char *p = flag; *p; p++)
             if (*p == '_')
                 *p = '-';
-        fprintf(out, "  %-18s %s\n", flag,
-                config_options[i].type == OPT_BOOL ? "(flag) see marketing.conf(5)"
-                                                   : "VALUE, see marketing.conf(5)");
+        /* the doc's first phrase: the whole text is in marketing.conf(5) */
+        const char *doc = config_options[i].doc;
+        size_t len = strcspn(doc, ".:,(");
+        while (len && doc[len - 1] == ' ')
+            len--;
+        const char *arg = config_options[i].type == OPT_BOOL ? "" :
+                          config_options[i].type == OPT_DURATION ? " TIME" : " TEXT";
+        char flagarg[80];
+        snprintf(flagarg, sizeof flagarg, "%s%s", flag, arg);
+        fprintf(out, "  %-24s %.*s\n", flagarg, (int)len, doc);
     }
     fprintf(out,
-        "  --dump-config      print the effective configuration and exit\n"
-        "  --version          print the version and exit\n"
-        "  --help             print this help and exit\n"
+        "  --dump-config            print the effective configuration and exit\n"
+        "  --version                print the version and exit\n"
+        "  --help                   print this help and exit\n"
+        "\n"
+        "Every option is also a MARKETING_<NAME> variable and a line of marketing.conf;\n"
+        "see marketing(1) and marketing.conf(5).\n"
         "\n"
         "exit codes: 0 success, 1 error, 2 usage or configuration error\n");
 }

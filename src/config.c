@@ -50,7 +50,7 @@ const struct opt_def config_options[] = {
       "No colour at all: the monochrome look, which tells every state apart with bold, "
       "underline, reverse and dim. The NO_COLOR variable (any value) does the same." },
     { "mouse", OPT_BOOL, "false", OFF(mouse), NULL, NULL,
-      "Let the mouse pick tabs, panes and rows, and the wheel scroll. Off by default, "
+      "Use the mouse: clicks pick tabs, panes and rows, and the wheel scrolls. Off by default, "
       "so that selecting text with the mouse works as the terminal does it." },
     { "read_only", OPT_BOOL, "false", OFF(read_only), NULL, NULL,
       "Refuse every write, and say so in the status line." },
