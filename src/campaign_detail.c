@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "db.h"
 #include "sanitize.h"
 
 const char campaign_revisions_query[] =
@@ -29,16 +30,6 @@ const char campaign_audit_query[] =
     " WHERE a.campaign_id = $1"
     " ORDER BY a.created_at DESC, a.id DESC LIMIT 20";
 
-static char *text(const PGresult *r, int row, int col)
-{
-    return strndup(PQgetvalue(r, row, col), SAN_MAX_INPUT + 1);
-}
-
-static int64_t num(const PGresult *r, int row, int col)
-{
-    return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
-
 struct campaign_detail *campaign_detail_from_results(const char *id, const PGresult *revs,
                                                      const PGresult *audit, char *err, size_t errsz)
 {
@@ -60,26 +51,26 @@ struct campaign_detail *campaign_detail_from_results(const char *id, const PGres
     }
     for (int i = 0; i < nr; i++) {
         struct revision_row *v = &d->rev[d->nrev++];
-        v->revision = (int)num(revs, i, 0);
-        v->restored_from = (int)num(revs, i, 1);
-        v->subject = text(revs, i, 2);
-        v->author = text(revs, i, 3);
-        v->note = text(revs, i, 4);
-        v->variants = text(revs, i, 5);
-        v->created_ms = num(revs, i, 6);
-        v->delivered = num(revs, i, 7);
+        v->revision = (int)db_i64(revs, i, 0);
+        v->restored_from = (int)db_i64(revs, i, 1);
+        v->subject = db_text(revs, i, 2);
+        v->author = db_text(revs, i, 3);
+        v->note = db_text(revs, i, 4);
+        v->variants = db_text(revs, i, 5);
+        v->created_ms = db_i64(revs, i, 6);
+        v->delivered = db_i64(revs, i, 7);
     }
     for (int i = 0; i < na; i++) {
         struct audit_row *a = &d->audit[d->naudit++];
-        a->at_ms = num(audit, i, 0);
-        a->from_version = (int)num(audit, i, 1);
-        a->to_version = (int)num(audit, i, 2);
-        a->action = text(audit, i, 3);
-        a->from_status = text(audit, i, 4);
-        a->to_status = text(audit, i, 5);
-        a->db_user = text(audit, i, 6);
-        a->os_user = text(audit, i, 7);
-        a->note = text(audit, i, 8);
+        a->at_ms = db_i64(audit, i, 0);
+        a->from_version = (int)db_i64(audit, i, 1);
+        a->to_version = (int)db_i64(audit, i, 2);
+        a->action = db_text(audit, i, 3);
+        a->from_status = db_text(audit, i, 4);
+        a->to_status = db_text(audit, i, 5);
+        a->db_user = db_text(audit, i, 6);
+        a->os_user = db_text(audit, i, 7);
+        a->note = db_text(audit, i, 8);
     }
     d->fetched_ms = clock_real_ms();
     return d;

@@ -27,18 +27,6 @@ enum { COL_ID, COL_NAME, COL_TYPE, COL_STATUS, COL_SEG, COL_SEGNAME, COL_AUD, CO
        COL_FAILED, COL_BOUNCED, COL_OPENED, COL_CLICKED, COL_VERSION, COL_RATE, COL_UPDATED,
        COL_COUNT };
 
-/* Copies at most one byte more than the sanitizer looks at, so that it
- * still sees (and marks) a longer value as cut. */
-static char *copy_text(const PGresult *res, int row, int col)
-{
-    return strndup(PQgetvalue(res, row, col), SAN_MAX_INPUT + 1);
-}
-
-static int64_t get_i64(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
 struct campaign_list *campaign_list_from_result(const PGresult *res, char *err, size_t errsz)
 {
     if (PQnfields(res) != COL_COUNT) {
@@ -56,27 +44,27 @@ struct campaign_list *campaign_list_from_result(const PGresult *res, char *err, 
     }
     for (int i = 0; i < n; i++) {
         struct campaign *c = &list->v[i];
-        c->id = copy_text(res, i, COL_ID);
-        c->name = copy_text(res, i, COL_NAME);
-        c->type = copy_text(res, i, COL_TYPE);
-        c->status = copy_text(res, i, COL_STATUS);
-        c->segment_id = copy_text(res, i, COL_SEG);
-        c->segment_name = copy_text(res, i, COL_SEGNAME);
+        c->id = db_text(res, i, COL_ID);
+        c->name = db_text(res, i, COL_NAME);
+        c->type = db_text(res, i, COL_TYPE);
+        c->status = db_text(res, i, COL_STATUS);
+        c->segment_id = db_text(res, i, COL_SEG);
+        c->segment_name = db_text(res, i, COL_SEGNAME);
         list->n++;
         if (!c->id || !c->name || !c->type || !c->status || !c->segment_id || !c->segment_name) {
             campaign_list_free(&list);
             snprintf(err, errsz, "campaigns: out of memory");
             return NULL;
         }
-        c->audience = get_i64(res, i, COL_AUD);
-        c->sent = get_i64(res, i, COL_SENT);
-        c->failed = get_i64(res, i, COL_FAILED);
-        c->bounced = get_i64(res, i, COL_BOUNCED);
-        c->opened = get_i64(res, i, COL_OPENED);
-        c->clicked = get_i64(res, i, COL_CLICKED);
-        c->version = (int)get_i64(res, i, COL_VERSION);
-        c->rate_limit = (int)get_i64(res, i, COL_RATE);
-        c->updated_ms = get_i64(res, i, COL_UPDATED);
+        c->audience = db_i64(res, i, COL_AUD);
+        c->sent = db_i64(res, i, COL_SENT);
+        c->failed = db_i64(res, i, COL_FAILED);
+        c->bounced = db_i64(res, i, COL_BOUNCED);
+        c->opened = db_i64(res, i, COL_OPENED);
+        c->clicked = db_i64(res, i, COL_CLICKED);
+        c->version = (int)db_i64(res, i, COL_VERSION);
+        c->rate_limit = (int)db_i64(res, i, COL_RATE);
+        c->updated_ms = db_i64(res, i, COL_UPDATED);
     }
     list->fetched_ms = clock_real_ms();
     list->fetched_mono_ms = clock_mono_ms();

@@ -3,10 +3,22 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "clock.h"
+#include "sanitize.h"
+
+char *db_text(const PGresult *res, int row, int col)
+{
+    return strndup(PQgetvalue(res, row, col), SAN_MAX_INPUT + 1);
+}
+
+int64_t db_i64(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
 
 void db_oneline(char *dst, size_t dstsz, const char *src)
 {

@@ -4,6 +4,7 @@
 #define MARKETING_DB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -22,6 +23,14 @@ void db_error(char *err, size_t errsz, const char *what, PGconn *conn, const PGr
 
 /* The result's SQLSTATE, or "" when there is none. */
 const char *db_sqlstate(const PGresult *res);
+
+/* A result's text value, copied, at most one byte longer than the
+ * sanitizer looks at (so that it still sees, and marks, a longer value as
+ * cut); NULL if memory runs out. The caller frees. */
+char *db_text(const PGresult *res, int row, int col);
+
+/* A result's integer value; 0 for NULL. */
+int64_t db_i64(const PGresult *res, int row, int col);
 
 /* Copies src into dst, a one-line message: newlines become spaces, and
  * trailing whitespace goes. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "db.h"
 #include "sanitize.h"
 
 const char segment_list_query[] =
@@ -21,11 +22,6 @@ const char segment_engagement_query[] =
     "       count(*) FILTER (WHERE c.last_clicked_at > now() - interval '30 days')"
     "  FROM segment_members m JOIN contacts c ON c.id = m.contact_id"
     " GROUP BY m.segment_id";
-
-static int64_t i64(const PGresult *res, int r, int c)
-{
-    return PQgetisnull(res, r, c) ? 0 : strtoll(PQgetvalue(res, r, c), NULL, 10);
-}
 
 struct segment_list *segment_list_from_result(const PGresult *res, char *err, size_t errsz)
 {
@@ -44,19 +40,19 @@ struct segment_list *segment_list_from_result(const PGresult *res, char *err, si
     }
     for (int i = 0; i < n; i++) {
         struct segment *s = &l->v[i];
-        s->id = strndup(PQgetvalue(res, i, 0), SAN_MAX_INPUT + 1);
-        s->name = strndup(PQgetvalue(res, i, 1), SAN_MAX_INPUT + 1);
-        s->rule = strndup(PQgetvalue(res, i, 2), SAN_MAX_INPUT + 1);
+        s->id = db_text(res, i, 0);
+        s->name = db_text(res, i, 1);
+        s->rule = db_text(res, i, 2);
         l->n++;
         if (!s->id || !s->name || !s->rule) {
             segment_list_free(&l);
             snprintf(err, errsz, "segments: out of memory");
             return NULL;
         }
-        s->size = i64(res, i, 3);
-        s->reachable = i64(res, i, 4);
-        s->refreshed_ms = i64(res, i, 5);
-        s->campaigns = i64(res, i, 6);
+        s->size = db_i64(res, i, 3);
+        s->reachable = db_i64(res, i, 4);
+        s->refreshed_ms = db_i64(res, i, 5);
+        s->campaigns = db_i64(res, i, 6);
         s->opened_30d = s->clicked_30d = -1;
     }
     l->fetched_ms = clock_real_ms();
@@ -69,8 +65,8 @@ void segment_list_apply_engagement(struct segment_list *l, const PGresult *res)
         const char *id = PQgetvalue(res, r, 0);
         for (size_t i = 0; i < l->n; i++) {
             if (strcmp(l->v[i].id, id) == 0) {
-                l->v[i].opened_30d = i64(res, r, 1);
-                l->v[i].clicked_30d = i64(res, r, 2);
+                l->v[i].opened_30d = db_i64(res, r, 1);
+                l->v[i].clicked_30d = db_i64(res, r, 2);
                 break;
             }
         }
