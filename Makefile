@@ -180,7 +180,7 @@ fuzz:
 
 coverage:
 	$(Q)rm -rf build-cov/obj
-	$(Q)$(MAKE) --no-print-directory B=build-cov OPT='-O0 -g' SAN='--coverage' check
+	$(Q)$(MAKE) --no-print-directory B=build-cov OPT='-O0 -g' SAN='--coverage -fprofile-update=atomic' check
 	$(Q)gcovr --root . --object-directory build-cov/obj --filter 'src/' \
 	    --print-summary --fail-under-line 80 -o build-cov/coverage.txt build-cov/obj
 	@tail -n 3 build-cov/coverage.txt
