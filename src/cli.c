@@ -12,6 +12,7 @@
 #include "db.h"
 #include "format.h"
 #include "migrate.h"
+#include "oplog.h"
 #include "sanitize.h"
 
 #define CLI_CONNECT_TIMEOUT_MS 10000
@@ -21,6 +22,12 @@ static void usage(FILE *out)
     fprintf(out,
         "usage: marketing [options]                      the console\n"
         "       marketing [options] campaigns [--status S] [--json]\n"
+        "       marketing [options] campaign show ID [--json]\n"
+        "       marketing [options] launch|pause|resume|cancel|retry-failed ID [--yes] [--json] [--note TEXT]\n"
+        "       marketing [options] rollback ID [--to-revision N] [--yes] [--json] [--note TEXT]\n"
+        "       marketing [options] stop-all [--yes] [--json] [--note TEXT]\n"
+        "       marketing [options] audit [--campaign ID] [--user U] [--action A] [--limit N] [--json]\n"
+        "       marketing [options] recipients ID [--csv]\n"
         "       marketing [options] db migrate|version\n"
         "       marketing config sample|man|keys\n"
         "\n"
@@ -38,7 +45,8 @@ static void usage(FILE *out)
         while (len && doc[len - 1] == ' ')
             len--;
         const char *arg = config_options[i].type == OPT_BOOL ? "" :
-                          config_options[i].type == OPT_DURATION ? " TIME" : " TEXT";
+                          config_options[i].type == OPT_DURATION ? " TIME" :
+                          config_options[i].type == OPT_INT ? " N" : " TEXT";
         char flagarg[80];
         snprintf(flagarg, sizeof flagarg, "%s%s", flag, arg);
         fprintf(out, "  %-24s %.*s\n", flagarg, (int)len, doc);
@@ -51,16 +59,19 @@ static void usage(FILE *out)
         "Every option is also a MARKETING_<NAME> variable and a line of marketing.conf;\n"
         "see marketing(1) and marketing.conf(5).\n"
         "\n"
-        "exit codes: 0 success, 1 error, 2 usage or configuration error\n");
+        "exit codes: 0 success (also \"already paused\"), 1 error, 2 usage or configuration error,\n"
+        "3 conflict (changed meanwhile, or not allowed from its status), 4 not permitted\n"
+        "(read-only), 5 outcome unknown (the connection failed mid-action and could not be verified)\n");
 }
 
-/* "marketing: " and a message that may quote untrusted text, sanitized. */
-static void say(const char *msg)
+void cli_say(const char *msg)
 {
     fputs("marketing: ", stderr);
     san_fputs(msg, stderr, 0);
     fputc('\n', stderr);
 }
+
+static void say(const char *msg) { cli_say(msg); }
 
 static void print_errors(const struct config_errors *errs)
 {
@@ -68,7 +79,7 @@ static void print_errors(const struct config_errors *errs)
         say(errs->msg[i]);
 }
 
-static PGconn *connect_or_say(const struct config *cfg)
+PGconn *cli_connect(const struct config *cfg)
 {
     char err[512];
     PGconn *conn = db_connect(cfg->dsn, CLI_CONNECT_TIMEOUT_MS, -1, err, sizeof err);
@@ -83,7 +94,7 @@ static int cmd_db(const struct config *cfg, int argc, char **argv)
         fprintf(stderr, "marketing: usage: marketing db migrate|version\n");
         return EXIT_USAGE;
     }
-    PGconn *conn = connect_or_say(cfg);
+    PGconn *conn = cli_connect(cfg);
     if (!conn)
         return EXIT_ERROR;
     char err[1024];
@@ -194,7 +205,7 @@ static int cmd_campaigns(const struct config *cfg, int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    PGconn *conn = connect_or_say(cfg);
+    PGconn *conn = cli_connect(cfg);
     if (!conn)
         return EXIT_ERROR;
     char err[1024];
@@ -322,6 +333,15 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
     }
     argc -= i;
     argv += i;
+    if (argc == 0 || !(strcmp(argv[0], "db") == 0 || strcmp(argv[0], "campaigns") == 0 ||
+                       strcmp(argv[0], "config") == 0 || strcmp(argv[0], "help") == 0)) {
+        char err[512];
+        if (oplog_open(cfg.log_file, err, sizeof err) != 0) {
+            say(err);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
     if (argc == 0)
         rc = console(&cfg);
     else if (strcmp(argv[0], "db") == 0)
@@ -333,13 +353,14 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
     else if (strcmp(argv[0], "help") == 0) {
         usage(stdout);
         rc = EXIT_OK;
-    } else {
+    } else if ((rc = cli_control(&cfg, argv[0], argc - 1, argv + 1)) < 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "unknown command '%.64s' (see marketing --help)", argv[0]);
         say(msg);
         rc = EXIT_USAGE;
     }
 out:
+    oplog_close();
     config_errors_free(&errs);
     config_free(&cfg);
     return rc;

@@ -8,7 +8,22 @@ enum {
     EXIT_OK = 0,
     EXIT_ERROR = 1,      /* the database or an endpoint failed */
     EXIT_USAGE = 2,      /* bad flags, arguments or configuration */
+    EXIT_CONFLICT = 3,   /* the campaign changed, or its status does not allow the action */
+    EXIT_DENIED = 4,     /* read-only: --read-only, the database role, or a standby */
+    EXIT_UNKNOWN = 5,    /* the connection failed mid-action and the outcome could not be verified */
 };
+
+/* For the subcommand files (cli_*.c). */
+struct pg_conn;
+/* "marketing: " and a message that may quote untrusted text, sanitized. */
+void cli_say(const char *msg);
+/* Connects as the configuration says; NULL after saying why. */
+struct pg_conn *cli_connect(const struct config *cfg);
+
+/* The campaign-control subcommands: launch, pause, resume, cancel,
+ * retry-failed, rollback, stop-all, campaign show, audit, recipients. Returns
+ * -1 when name is none of them. */
+int cli_control(const struct config *cfg, const char *name, int argc, char **argv);
 
 /* Runs the interactive console; supplied by ui/ (the only curses code). */
 typedef int (*cli_console_fn)(const struct config *cfg);

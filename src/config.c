@@ -53,7 +53,17 @@ const struct opt_def config_options[] = {
       "Use the mouse: clicks pick tabs, panes and rows, and the wheel scrolls. Off by default, "
       "so that selecting text with the mouse works as the terminal does it." },
     { "read_only", OPT_BOOL, "false", OFF(read_only), NULL, NULL,
-      "Refuse every write, and say so in the status line." },
+      "Refuse every write: the action keys, the command line's actions and the launch, pause, "
+      "resume, cancel, rollback, retry-failed and stop-all subcommands, each with a message saying "
+      "why. The console is also read-only, by itself, when its database role may not change "
+      "campaigns or the server is a standby; the status line says which." },
+    { "log_file", OPT_STRING, "", OFF(log_file), NULL, NULL,
+      "A file that gets one JSON line (timestamp, level, service, version, request_id, user_id, "
+      "message, context) for every action and every error, appended, created with mode 0600. "
+      "Empty: no log. The database's audit log records actions whatever this says." },
+    { "confirm_name_above", OPT_INT, "10000", OFF(confirm_name_above), "0", "1000000000",
+      "Launching to more reachable contacts than this asks the operator to type the campaign's "
+      "name instead of pressing y. 0: always." },
 };
 const size_t config_options_count = sizeof config_options / sizeof config_options[0];
 
@@ -134,6 +144,24 @@ int config_set(struct config *cfg, const struct opt_def *opt, const char *value,
             return -1;
         }
         *(int *)opt_ptr(cfg, opt) = (int)ms;
+        break;
+    }
+    case OPT_INT: {
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        long long lo = opt->min ? strtoll(opt->min, NULL, 10) : 0;
+        long long hi = opt->max ? strtoll(opt->max, NULL, 10) : 2147483647LL;
+        if (end == value || *end || errno) {
+            snprintf(err, errsz, "%s: '%s' is not a whole number", opt->name, value);
+            return -1;
+        }
+        if (v < lo || v > hi) {
+            snprintf(err, errsz, "%s: %s is out of range (%s to %s)", opt->name, value,
+                     opt->min ? opt->min : "0", opt->max ? opt->max : "2147483647");
+            return -1;
+        }
+        *(int *)opt_ptr(cfg, opt) = (int)v;
         break;
     }
     case OPT_BOOL: {
@@ -484,6 +512,9 @@ static void format_value(const struct config *cfg, const struct opt_def *opt, ch
     case OPT_BOOL:
         snprintf(buf, n, "%s", *(const bool *)p ? "true" : "false");
         break;
+    case OPT_INT:
+        snprintf(buf, n, "%d", *(const int *)p);
+        break;
     }
 }
 
@@ -528,7 +559,7 @@ static void wrap(FILE *out, const char *prefix, const char *text, int width)
 
 static const char *type_name(enum opt_type t)
 {
-    return t == OPT_STRING ? "string" : t == OPT_DURATION ? "duration" : "boolean";
+    return t == OPT_STRING ? "string" : t == OPT_DURATION ? "duration" : t == OPT_INT ? "integer" : "boolean";
 }
 
 void config_print_sample(FILE *out)

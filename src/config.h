@@ -29,20 +29,22 @@ struct config {
     bool no_color;        /* no colour escapes at all (NO_COLOR does the same) */
     bool mouse;           /* clicks and the wheel (off: the terminal keeps selecting text) */
     bool read_only;       /* no writes (shown in the status line) */
+    char *log_file;       /* the structured JSON log; "" = none */
+    int confirm_name_above; /* launches to more reachable contacts than this need the name typed */
     char *source[32];     /* where each option's value came from, by table index */
     /* key bindings: "key.NAME = KEYS" lines, applied in order over the defaults */
     char *bind_action[CONFIG_MAX_BINDINGS], *bind_keys[CONFIG_MAX_BINDINGS];
     size_t n_bind;
 };
 
-enum opt_type { OPT_STRING, OPT_DURATION, OPT_BOOL };
+enum opt_type { OPT_STRING, OPT_DURATION, OPT_BOOL, OPT_INT };
 
 struct opt_def {
     const char *name;      /* in the file; the flag is --name with '_' as '-' */
     enum opt_type type;
     const char *def;       /* default, as text */
     size_t offset;         /* into struct config */
-    const char *min, *max; /* bounds for durations, as text; NULL: none */
+    const char *min, *max; /* bounds for durations and integers, as text; NULL: none */
     const char *doc;       /* one paragraph for the sample file and man page */
 };
 
