@@ -298,3 +298,6 @@ LANGUAGE sql STABLE AS $$
        AND d.status IN ('sent', 'bounced')
      ORDER BY d.sent_at, d.contact_id
 $$;
+
+-- Retried deliveries wait as 'queued' until the backend sends them again.
+CREATE INDEX deliveries_queued_idx ON deliveries (campaign_id, contact_id) WHERE status = 'queued';

@@ -27,6 +27,14 @@ const struct action_def action_defs[ACT_COUNT] = {
     [ACT_BACK] = { ACT_BACK, "back", "Esc h Left", SCOPE_LIST, "back from details; clear the filter", NULL, false },
     [ACT_SORT] = { ACT_SORT, "sort", "s", SCOPE_CAMPAIGNS, "sort by the next column", "sort", false },
     [ACT_REVERSE] = { ACT_REVERSE, "reverse", "S", SCOPE_CAMPAIGNS, "reverse the sort order", NULL, false },
+    [ACT_LAUNCH] = { ACT_LAUNCH, "launch", "L", SCOPE_CAMPAIGNS, "launch the campaign (pre-flight check, then confirm)", "launch", true },
+    [ACT_PAUSE] = { ACT_PAUSE, "pause", "p", SCOPE_CAMPAIGNS, "pause the campaign (confirm)", "pause", true },
+    [ACT_RESUME] = { ACT_RESUME, "resume", "R", SCOPE_CAMPAIGNS, "resume the paused campaign (confirm)", "resume", true },
+    [ACT_CANCEL] = { ACT_CANCEL, "cancel", "X", SCOPE_CAMPAIGNS, "cancel the campaign for good (confirm)", NULL, true },
+    [ACT_ROLLBACK] = { ACT_ROLLBACK, "rollback", "B", SCOPE_CAMPAIGNS, "roll back to an earlier revision (confirm; +/- picks it)", NULL, true },
+    [ACT_RETRY_FAILED] = { ACT_RETRY_FAILED, "retry-failed", "F", SCOPE_CAMPAIGNS, "send the failed deliveries again (confirm)", NULL, true },
+    [ACT_STOP_ALL] = { ACT_STOP_ALL, "stop-all", "!", SCOPE_GLOBAL, "pause every active campaign (confirm)", NULL, true },
+    [ACT_AUDIT] = { ACT_AUDIT, "audit", "5 A", SCOPE_GLOBAL, "the Audit log (again: back)", NULL, false },
 };
 
 static const struct { int code; const char *name; } key_names[] = {

@@ -14,7 +14,7 @@ const char campaign_list_query[] =
     "       coalesce(st.sent, 0), coalesce(st.failed, 0), coalesce(st.bounced, 0),"
     "       coalesce(st.opened, 0), coalesce(st.clicked, 0),"
     "       c.version, c.rate_limit_per_minute,"
-    "       (extract(epoch FROM c.updated_at) * 1000)::bigint"
+    "       (extract(epoch FROM c.updated_at) * 1000)::bigint, coalesce(c.current_revision, 0)"
     "  FROM campaigns c"
     "  JOIN segments s ON s.id = c.segment_id"
     "  LEFT JOIN campaign_stats st ON st.campaign_id = c.id"
@@ -25,7 +25,7 @@ const char campaign_list_query[] =
 
 enum { COL_ID, COL_NAME, COL_TYPE, COL_STATUS, COL_SEG, COL_SEGNAME, COL_AUD, COL_SENT,
        COL_FAILED, COL_BOUNCED, COL_OPENED, COL_CLICKED, COL_VERSION, COL_RATE, COL_UPDATED,
-       COL_COUNT };
+       COL_REVISION, COL_COUNT };
 
 struct campaign_list *campaign_list_from_result(const PGresult *res, char *err, size_t errsz)
 {
@@ -65,6 +65,7 @@ struct campaign_list *campaign_list_from_result(const PGresult *res, char *err, 
         c->version = (int)db_i64(res, i, COL_VERSION);
         c->rate_limit = (int)db_i64(res, i, COL_RATE);
         c->updated_ms = db_i64(res, i, COL_UPDATED);
+        c->revision = (int)db_i64(res, i, COL_REVISION);
     }
     list->fetched_ms = clock_real_ms();
     list->fetched_mono_ms = clock_mono_ms();

@@ -20,6 +20,7 @@ struct campaign {
     int version;
     int rate_limit;      /* per minute */
     int64_t updated_ms;  /* epoch milliseconds */
+    int revision;        /* the current revision; 0: none yet */
 };
 
 struct campaign_list {

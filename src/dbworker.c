@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "db.h"
 #include "listener.h"
+#include "oplog.h"
 #include "threadwait.h"
 #include "wakepipe.h"
 
@@ -22,6 +23,8 @@
 #define NOTIFY_SETTLE_MS 200
 #define STOP_WAIT_MS 1500
 #define ENGAGEMENT_EVERY_MS 60000
+#define ACTION_TIMEOUT_MS 30000
+#define VERIFY_RETRY_MS 2000
 
 struct dbworker {
     pthread_t thread;
@@ -42,6 +45,24 @@ struct dbworker {
     struct campaign_detail *pending_detail;
     char *detail_want;     /* the campaign whose details the UI shows, or NULL */
     struct dbw_status status;
+    /* actions: at most one in flight */
+    bool act_pending;      /* submitted, not yet sent */
+    bool act_verify;       /* sent, outcome unknown: settle on a connection */
+    struct ctl_request act_rq;
+    struct ctl_identity act_id;
+    struct ctl_result act_res;   /* the unknown outcome (its backend pid) */
+    bool res_ready;        /* an outcome for the UI */
+    struct ctl_request res_rq;
+    struct ctl_result res;
+    bool connected;        /* serve() has a connection */
+    /* pre-flight */
+    char *pf_want;
+    bool pf_ready;
+    struct preflight pf;
+    char pf_err[512];
+    /* the audit log, while shown */
+    bool audit_on;
+    struct audit_list *pending_audit;
 };
 
 int dbworker_backoff_ms(int attempt, double r01)
@@ -154,6 +175,165 @@ static int refresh_detail(struct dbworker *w, PGconn *conn)
     return 0;
 }
 
+/* The audit log, when the UI shows it. */
+static int refresh_audit(struct dbworker *w, PGconn *conn)
+{
+    pthread_mutex_lock(&w->lock);
+    bool on = w->audit_on;
+    pthread_mutex_unlock(&w->lock);
+    if (!on)
+        return 0;
+    char err[512];
+    int lost = 0;
+    struct audit_filter f = { .limit = 500 };
+    struct audit_list *l = audit_list_fetch(conn, &f, QUERY_TIMEOUT_MS, w->stop_pipe[0], &lost, err,
+                                            sizeof err);
+    if (!l) {
+        set_status(w, lost ? DBW_RECONNECTING : DBW_CONNECTED, lost, lost ? clock_mono_ms() : 0, err);
+        return lost ? -1 : 0;
+    }
+    pthread_mutex_lock(&w->lock);
+    struct audit_list *old = w->pending_audit;
+    w->pending_audit = l;
+    pthread_mutex_unlock(&w->lock);
+    audit_list_free(&old);
+    wake(w);
+    return 0;
+}
+
+/* What this connection may do: campaign_act must exist and be ours to
+ * run, the role must be able to write, and the server must be a primary
+ * with writable sessions. Returns -1 when the connection failed. */
+static int check_writable(struct dbworker *w, PGconn *conn)
+{
+    static const char sql[] =
+        "SELECT to_regprocedure('campaign_act(uuid,text,text,integer,integer,text,text,text,text)')"
+        "         IS NOT NULL,"
+        "       coalesce(has_function_privilege(to_regprocedure("
+        "           'campaign_act(uuid,text,text,integer,integer,text,text,text,text)'), 'EXECUTE'), false)"
+        "       AND has_table_privilege('campaigns', 'UPDATE')"
+        "       AND has_table_privilege('audit_log', 'INSERT'),"
+        "       pg_is_in_recovery(), current_setting('default_transaction_read_only') = 'on',"
+        "       current_user";
+    char err[512];
+    PGresult *r = db_query(conn, sql, 0, NULL, QUERY_TIMEOUT_MS, w->stop_pipe[0], err, sizeof err);
+    if (!r)
+        return -1;
+    char reason[160] = "";
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        db_error(reason, sizeof reason, "checking write rights", conn, r);
+    else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+        snprintf(reason, sizeof reason, "the schema is older than this console (run marketing db migrate)");
+    else if (strcmp(PQgetvalue(r, 0, 2), "t") == 0)
+        snprintf(reason, sizeof reason, "the server is a standby");
+    else if (strcmp(PQgetvalue(r, 0, 3), "t") == 0)
+        snprintf(reason, sizeof reason, "the server makes sessions read-only (default_transaction_read_only)");
+    else if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
+        snprintf(reason, sizeof reason, "database role %.60s may not change campaigns",
+                 PQgetvalue(r, 0, 4));
+    PQclear(r);
+    pthread_mutex_lock(&w->lock);
+    w->status.write_known = true;
+    w->status.can_write = reason[0] == '\0';
+    snprintf(w->status.write_reason, sizeof w->status.write_reason, "%s", reason);
+    pthread_mutex_unlock(&w->lock);
+    wake(w);
+    return 0;
+}
+
+static void publish_result(struct dbworker *w, const struct ctl_request *rq,
+                           const struct ctl_result *res)
+{
+    char msg[1024];
+    ctl_describe(rq, res, msg, sizeof msg);
+    ctl_log(rq, res, &w->act_id, msg);
+    pthread_mutex_lock(&w->lock);
+    w->res_rq = *rq;
+    w->res = *res;
+    w->res_ready = true;
+    if (res->outcome == CTL_UNKNOWN) {
+        w->act_verify = true;
+        w->act_res = *res;
+    } else {
+        w->act_verify = false;
+        w->status.action_busy = false;
+    }
+    pthread_mutex_unlock(&w->lock);
+    wake(w);
+}
+
+/* Sends the submitted action. Returns -1 when the connection failed (the
+ * outcome is then unknown until verified on the next connection). */
+static int run_action(struct dbworker *w, PGconn *conn)
+{
+    pthread_mutex_lock(&w->lock);
+    bool go = w->act_pending;
+    struct ctl_request rq = w->act_rq;
+    struct ctl_identity id = w->act_id;
+    w->act_pending = false;
+    pthread_mutex_unlock(&w->lock);
+    if (!go)
+        return 0;
+    struct ctl_result res;
+    int rc = ctl_execute(conn, &rq, &id, ACTION_TIMEOUT_MS, w->stop_pipe[0], &res);
+    publish_result(w, &rq, &res);
+    if (rc < 0) {
+        set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), res.error);
+        return -1;
+    }
+    return 0;
+}
+
+/* Settles an unknown outcome. Returns -1 when the connection failed; a
+ * check that cannot tell yet is tried again later. */
+static int run_verify(struct dbworker *w, PGconn *conn)
+{
+    pthread_mutex_lock(&w->lock);
+    bool go = w->act_verify;
+    struct ctl_request rq = w->act_rq;
+    struct ctl_result res = w->act_res;
+    pthread_mutex_unlock(&w->lock);
+    if (!go)
+        return 0;
+    if (ctl_verify(conn, &rq, ACTION_TIMEOUT_MS, w->stop_pipe[0], &res) == 0) {
+        publish_result(w, &rq, &res);
+        return 0;
+    }
+    char msg[700];
+    snprintf(msg, sizeof msg, "outcome of %.8s still unknown: %s", rq.request_id, res.error);
+    set_status(w, DBW_CONNECTED, 0, 0, msg);
+    return PQstatus(conn) == CONNECTION_OK ? 0 : -1;
+}
+
+static int run_preflight(struct dbworker *w, PGconn *conn)
+{
+    pthread_mutex_lock(&w->lock);
+    char *id = w->pf_want;
+    w->pf_want = NULL;
+    pthread_mutex_unlock(&w->lock);
+    if (!id)
+        return 0;
+    struct preflight *pf = malloc(sizeof *pf);
+    char err[512] = "";
+    int rc = pf ? preflight_run(conn, id, QUERY_TIMEOUT_MS, w->stop_pipe[0], pf, err, sizeof err) : 1;
+    if (!pf)
+        snprintf(err, sizeof err, "out of memory");
+    free(id);
+    pthread_mutex_lock(&w->lock);
+    if (rc == 0)
+        w->pf = *pf;
+    snprintf(w->pf_err, sizeof w->pf_err, "%s", rc == 0 ? "" : err);
+    w->pf_ready = true;
+    pthread_mutex_unlock(&w->lock);
+    free(pf);
+    wake(w);
+    if (rc < 0) {
+        set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
+        return -1;
+    }
+    return 0;
+}
+
 /* One refresh: 0 on success (or a failed query, reported in the status),
  * -1 when the connection must be dropped. */
 static int refresh(struct dbworker *w, PGconn *conn)
@@ -200,6 +380,8 @@ static int refresh(struct dbworker *w, PGconn *conn)
     if (w->engagement)
         segment_list_apply_engagement(segs, w->engagement);
     publish(w, camps, segs);
+    if (refresh_audit(w, conn) != 0)
+        return -1;
     return refresh_detail(w, conn);
 }
 
@@ -213,9 +395,25 @@ enum { SERVE_STOP, SERVE_FRESH, SERVE_LOST };
 static int serve(struct dbworker *w, PGconn *conn)
 {
     set_status(w, DBW_CONNECTED, 0, 0, NULL);
-    int64_t next = 0, earliest = 0;
+    if (check_writable(w, conn) != 0)
+        return SERVE_LOST;
+    pthread_mutex_lock(&w->lock);
+    w->connected = true;
+    pthread_mutex_unlock(&w->lock);
+    int64_t next = 0, earliest = 0, verify_at = 0;
     bool dirty = true, fresh = false;
     for (;;) {
+        /* an unknown outcome is settled before anything else */
+        if (clock_mono_ms() >= verify_at) {
+            if (run_verify(w, conn) != 0)
+                return fresh ? SERVE_FRESH : SERVE_LOST;
+            pthread_mutex_lock(&w->lock);
+            bool still = w->act_verify;
+            pthread_mutex_unlock(&w->lock);
+            verify_at = still ? clock_mono_ms() + VERIFY_RETRY_MS : 0;
+        }
+        if (run_action(w, conn) != 0 || run_preflight(w, conn) != 0)
+            return fresh ? SERVE_FRESH : SERVE_LOST;
         int64_t now = clock_mono_ms();
         if ((dirty && now >= earliest) || now >= next) {
             wakepipe_drain(w->kick_pipe[0]);
@@ -230,6 +428,8 @@ static int serve(struct dbworker *w, PGconn *conn)
             continue;
         }
         int64_t until = dirty ? earliest : next;
+        if (verify_at && verify_at < until)
+            until = verify_at;
         struct pollfd pfd[3] = {
             { .fd = w->stop_pipe[0], .events = POLLIN },
             { .fd = PQsocket(conn), .events = POLLIN },
@@ -276,6 +476,10 @@ static void *run(void *arg)
         PGconn *conn = db_connect(w->dsn, CONNECT_TIMEOUT_MS, w->stop_pipe[0], err, sizeof err);
         if (conn) {
             int how = serve(w, conn);
+            pthread_mutex_lock(&w->lock);
+            w->connected = false;
+            w->status.write_known = false;
+            pthread_mutex_unlock(&w->lock);
             PQfinish(conn);
             if (how == SERVE_STOP)
                 break;
@@ -374,6 +578,8 @@ bool dbworker_stop(struct dbworker **wp)
     campaign_list_free(&w->pending);
     segment_list_free(&w->pending_segs);
     campaign_detail_free(&w->pending_detail);
+    audit_list_free(&w->pending_audit);
+    free(w->pf_want);
     free(w->detail_want);
     PQclear(w->engagement);
     for (int i = 0; i < 2; i++) {
@@ -436,4 +642,83 @@ void dbworker_status(struct dbworker *w, struct dbw_status *out)
 void dbworker_refresh(struct dbworker *w)
 {
     wakepipe_signal(w->kick_pipe[1]);
+}
+
+bool dbworker_submit(struct dbworker *w, const struct ctl_request *rq, const struct ctl_identity *id,
+                     char *why, size_t whysz)
+{
+    pthread_mutex_lock(&w->lock);
+    bool ok = false;
+    if (w->status.action_busy)
+        snprintf(why, whysz, "another action is still in flight: wait for its outcome");
+    else if (!w->connected)
+        snprintf(why, whysz, "not connected to the database: nothing was sent");
+    else {
+        w->act_rq = *rq;
+        w->act_id = *id;
+        w->act_pending = true;
+        w->status.action_busy = true;
+        ok = true;
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (ok)
+        wakepipe_signal(w->kick_pipe[1]);
+    return ok;
+}
+
+bool dbworker_take_result(struct dbworker *w, struct ctl_request *rq, struct ctl_result *res)
+{
+    pthread_mutex_lock(&w->lock);
+    bool got = w->res_ready;
+    if (got) {
+        *rq = w->res_rq;
+        *res = w->res;
+        w->res_ready = false;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return got;
+}
+
+void dbworker_want_preflight(struct dbworker *w, const char *id)
+{
+    char *want = id && *id ? strdup(id) : NULL;
+    pthread_mutex_lock(&w->lock);
+    free(w->pf_want);
+    w->pf_want = want;
+    w->pf_ready = false;
+    pthread_mutex_unlock(&w->lock);
+    if (want)
+        wakepipe_signal(w->kick_pipe[1]);
+}
+
+bool dbworker_take_preflight(struct dbworker *w, struct preflight *out, char *err, size_t errsz)
+{
+    pthread_mutex_lock(&w->lock);
+    bool got = w->pf_ready;
+    if (got) {
+        *out = w->pf;
+        snprintf(err, errsz, "%s", w->pf_err);
+        w->pf_ready = false;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return got;
+}
+
+void dbworker_want_audit(struct dbworker *w, bool on)
+{
+    pthread_mutex_lock(&w->lock);
+    bool changed = w->audit_on != on;
+    w->audit_on = on;
+    pthread_mutex_unlock(&w->lock);
+    if (changed && on)
+        wakepipe_signal(w->kick_pipe[1]);
+}
+
+struct audit_list *dbworker_take_audit(struct dbworker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct audit_list *l = w->pending_audit;
+    w->pending_audit = NULL;
+    pthread_mutex_unlock(&w->lock);
+    return l;
 }

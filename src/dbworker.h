@@ -11,8 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "audit.h"
 #include "campaign_detail.h"
 #include "campaigns.h"
+#include "control.h"
+#include "preflight.h"
 #include "segments.h"
 
 enum dbw_state { DBW_CONNECTING, DBW_CONNECTED, DBW_RECONNECTING };
@@ -24,6 +27,10 @@ struct dbw_status {
     int64_t data_ms;        /* epoch ms of the newest data; 0: none yet */
     char error[512];        /* the last error, or "" */
     bool live;              /* the listening connection is up: changes show at once */
+    bool write_known;       /* the checks below were made on this connection */
+    bool can_write;         /* the role may change campaigns and the server is a primary */
+    char write_reason[160]; /* why not, when it may not */
+    bool action_busy;       /* an action is in flight or its outcome is being verified */
 };
 
 struct dbworker;
@@ -58,6 +65,33 @@ struct campaign_detail *dbworker_take_detail(struct dbworker *w);
 
 /* Copies the current status. */
 void dbworker_status(struct dbworker *w, struct dbw_status *out);
+
+/* Sends a campaign action (one at a time). It runs on the query
+ * connection as soon as the current read ends. Returns false, with a
+ * reason in why, when it was not sent: another action is in flight, or
+ * the database is not connected (a write is never queued for later). */
+bool dbworker_submit(struct dbworker *w, const struct ctl_request *rq, const struct ctl_identity *id,
+                     char *why, size_t whysz);
+
+/* Takes the newest action outcome, if one arrived since the last call:
+ * true with *rq and *res filled. An unknown outcome comes first (the
+ * connection failed mid-action), then, after reconnecting, the verified
+ * one (CTL_APPLIED or CTL_NOT_APPLIED). */
+bool dbworker_take_result(struct dbworker *w, struct ctl_request *rq, struct ctl_result *res);
+
+/* The campaign whose pre-flight check the UI wants (NULL: none); it is run
+ * once per call. */
+void dbworker_want_preflight(struct dbworker *w, const char *id);
+
+/* Takes the pre-flight result if it arrived (true), with *err set when it
+ * failed. */
+bool dbworker_take_preflight(struct dbworker *w, struct preflight *out, char *err, size_t errsz);
+
+/* Whether the audit log is shown: then it is read with every refresh. */
+void dbworker_want_audit(struct dbworker *w, bool on);
+
+/* Takes the newest audit list if one arrived (the caller owns it). */
+struct audit_list *dbworker_take_audit(struct dbworker *w);
 
 /* Asks for a refresh now. */
 void dbworker_refresh(struct dbworker *w);

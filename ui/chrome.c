@@ -30,13 +30,13 @@ void chrome_draw_header(struct ui *ui, const struct pane_data *d)
     /* the tab bar: every pane with its number and a badge */
     /* every tab, the focused one always: full, then without badges, then
      * numbers alone, whatever fits */
-    char tabs[SCREEN_PANES][96];
+    char tabs[UI_PANES][96];
     int env_w = env && *env ? san_width(env, (size_t)-1, ctx->san) + 4 : 0;
     if (env_w > 32)
         env_w = 32;
     for (int form = 0; form < 3; form++) {
         int total = x;
-        for (int i = 0; i < SCREEN_PANES; i++) {
+        for (int i = 0; i < UI_PANES; i++) {
             char badge[32] = "";
             ui->panes[i].ops->badge(ui->panes[i].st, d, badge, sizeof badge);
             if (form == 0)
@@ -50,9 +50,9 @@ void chrome_draw_header(struct ui *ui, const struct pane_data *d)
         if (total + env_w <= r.w || form == 2)
             break;
     }
-    for (int i = 0; i <= SCREEN_PANES; i++)
+    for (int i = 0; i <= UI_PANES; i++)
         ui->tab_x[i] = r.w;
-    for (int i = 0; i < SCREEN_PANES && x < r.w; i++) {
+    for (int i = 0; i < UI_PANES && x < r.w; i++) {
         ui->tab_x[i] = x;
         enum role role = i == ui->focus ? ROLE_TAB_ACTIVE : prod ? ROLE_PRODUCTION : ROLE_TAB;
         int w = san_width(tabs[i], (size_t)-1, ctx->san);
@@ -184,8 +184,12 @@ void chrome_draw_status(struct ui *ui)
     db_part(ui, db, sizeof db);
     endpoints_part(ui, ep, sizeof ep);
     const char *env = ui->cfg->environment;
-    snprintf(line, sizeof line, " %s%s%s%s%s", env[0] ? env : "", env[0] ? " | " : "",
-             ui->cfg->read_only ? "READ-ONLY | " : "", db, ep);
+    char ro[200] = "";
+    if (ui->cfg->read_only)
+        snprintf(ro, sizeof ro, "READ-ONLY | ");
+    else if (ui->dbst.write_known && !ui->dbst.can_write)
+        snprintf(ro, sizeof ro, "READ-ONLY (%s) | ", ui->dbst.write_reason);
+    snprintf(line, sizeof line, " %s%s%s%s%s", env[0] ? env : "", env[0] ? " | " : "", ro, db, ep);
     time_t t = (time_t)(clock_real_ms() / 1000);
     struct tm tm;
     localtime_r(&t, &tm);
@@ -250,6 +254,10 @@ static void run_command(struct ui *ui, bool *running)
     }
     if (a == ACT_FILTER && *arg) {
         ui_set_filter(ui, arg);
+        return;
+    }
+    if ((a >= ACT_LAUNCH && a <= ACT_RETRY_FAILED) || a == ACT_STOP_ALL) {
+        control_begin(ui, a, arg);
         return;
     }
     *running = ui_run_action(ui, a);

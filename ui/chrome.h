@@ -16,7 +16,26 @@
 #include "pane.h"
 #include "series.h"
 
-enum ui_mode { MODE_NORMAL, MODE_HELP, MODE_FILTER, MODE_COMMAND };
+enum ui_mode { MODE_NORMAL, MODE_HELP, MODE_FILTER, MODE_COMMAND, MODE_CONFIRM };
+
+/* The four panes of the grid, then the Audit log (a screen of its own). */
+#define UI_PANES (SCREEN_PANES + 1)
+#define PANE_AUDIT SCREEN_PANES
+
+/* The confirm dialog of a campaign action. It holds no transaction and no
+ * lock: only what the operator saw, whose version the action then checks. */
+struct confirm {
+    enum ctl_action act;
+    char id[64], name[256], status[16];
+    int version, revision, to_revision;
+    long long reach;                  /* launch: reachable contacts (pre-flight) */
+    size_t active;                    /* stop-all: active campaigns now */
+    bool need_name;                   /* the name must be typed */
+    char typed[256];
+    bool pf_wait;                     /* launch: waiting for the pre-flight check */
+    char pf_err[512];
+    struct preflight pf;
+};
 
 struct pane {
     const struct pane_ops *ops;
@@ -38,7 +57,7 @@ struct ui {
     struct rate_tracker *rates;
     struct counter_series db_sent;
     struct dbw_status dbst;
-    struct pane panes[SCREEN_PANES];
+    struct pane panes[UI_PANES];
     int focus;
     struct screen_layout layout;
     enum ui_mode mode;
@@ -46,8 +65,12 @@ struct ui {
     char input[CMDLINE_MAX];          /* the filter or command being typed */
     struct cmd_history hist;
     size_t hist_pos;
-    char message[256];                /* a one-off message on the hint line */
-    int tab_x[SCREEN_PANES + 1];      /* where each tab starts on the header (mouse) */
+    char message[1024];               /* a one-off message on the hint line */
+    int tab_x[UI_PANES + 1];          /* where each tab starts on the header (mouse) */
+    struct confirm confirm;           /* MODE_CONFIRM */
+    struct ctl_identity ident;        /* who we say we are in the audit log */
+    struct audit_list *audit;         /* while the Audit log is shown */
+    int prev_focus;                   /* where the audit key goes back to */
     char completions[256];            /* candidates after Tab on the command line */
     int cursor_y, cursor_x;           /* the visible cursor, or cursor_y < 0 */
     bool dirty;
@@ -65,6 +88,17 @@ void chrome_message(struct ui *ui, const char *msg);
 
 /* A key while the filter or command prompt is open. Returns false to quit. */
 bool chrome_input_key(struct ui *ui, int key);
+
+/* In control.c: a campaign action's key or command (arg: a campaign id, and
+ * for rollback a revision, or ""). Opens the confirm dialog, or says why
+ * not. */
+void control_begin(struct ui *ui, enum action_id a, const char *arg);
+/* A key while the confirm dialog is open. */
+void control_key(struct ui *ui, int key);
+/* Pre-flight answers and action outcomes from the worker. */
+void control_take_news(struct ui *ui);
+/* The dialog, over the panes. */
+void control_draw(struct ui *ui);
 
 /* In ui.c: runs an action as if its key was pressed; false means quit. */
 bool ui_run_action(struct ui *ui, enum action_id a);

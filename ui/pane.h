@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "actions.h"
+#include "audit.h"
 #include "campaign_detail.h"
 #include "campaigns.h"
 #include "dbworker.h"
@@ -27,6 +28,7 @@ struct pane_data {
     const struct counter_series *db_sent; /* all campaigns' sent total over time (the ledger) */
     const struct campaign_detail *detail;  /* history of the campaign in detail view, or NULL */
     const struct dbw_status *dbst;         /* the database worker's state */
+    const struct audit_list *audit;        /* the audit log, while it is shown; else NULL */
     bool metrics_configured, health_configured;
 };
 
@@ -56,11 +58,15 @@ struct pane_ops {
     /* whether the pane, as it is now, takes an action that is not global
      * (the hint line and "not in this pane" come from this) */
     bool (*accepts)(void *st, enum action_id a);
+    /* the campaign the pane has selected (the target of control keys), or
+     * NULL; NULL for panes without campaigns */
+    const struct campaign *(*selected)(void *st, const struct pane_data *d);
 };
 
 extern const struct pane_ops campaigns_pane;
 extern const struct pane_ops segments_pane;
 extern const struct pane_ops rate_pane;
 extern const struct pane_ops alerts_pane;
+extern const struct pane_ops audit_pane;   /* not in the grid: a whole screen of its own */
 
 #endif

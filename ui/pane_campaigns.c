@@ -381,9 +381,19 @@ static void click(void *st, const struct pane_data *d, int row)
     remember_selection(s, d);
 }
 
+static const struct campaign *selected(void *st, const struct pane_data *d)
+{
+    struct campaigns_state *s = st;
+    if (s->lv.sel >= s->nview || !d->camps)
+        return NULL;
+    return &d->camps->v[s->view[s->lv.sel]];
+}
+
 static bool accepts(void *st, enum action_id a)
 {
     const struct campaigns_state *s = st;
+    if (a >= ACT_LAUNCH && a <= ACT_RETRY_FAILED)
+        return true; /* in the list and in the details alike */
     if (s->detail)
         return a == ACT_BACK || a == ACT_DOWN || a == ACT_UP;
     return a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP || a == ACT_TOP || a == ACT_BOTTOM || a == ACT_OPEN || a == ACT_BACK || a == ACT_FILTER || a == ACT_SORT ||
@@ -392,4 +402,5 @@ static bool accepts(void *st, enum action_id a)
 
 const struct pane_ops campaigns_pane = {
     "Campaigns", create, destroy, update, draw, action, set_filter, badge, detail_id, click, accepts,
+    selected,
 };

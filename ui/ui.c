@@ -33,8 +33,8 @@ static volatile sig_atomic_t quit_signal;
 
 static void on_quit_signal(int sig) { quit_signal = sig; }
 
-static const struct pane_ops *const pane_table[SCREEN_PANES] = {
-    &campaigns_pane, &segments_pane, &rate_pane, &alerts_pane,
+static const struct pane_ops *const pane_table[UI_PANES] = {
+    &campaigns_pane, &segments_pane, &rate_pane, &alerts_pane, &audit_pane,
 };
 
 /* Curses' key codes as ours. */
@@ -72,7 +72,7 @@ static struct pane_data pane_data_of(const struct ui *ui)
 {
     struct pane_data d = {
         .camps = ui->camps, .segs = ui->segs, .rates = ui->rates, .poll = ui->poll,
-        .db_sent = &ui->db_sent, .detail = ui->detail, .dbst = &ui->dbst,
+        .db_sent = &ui->db_sent, .detail = ui->detail, .dbst = &ui->dbst, .audit = ui->audit,
         .metrics_configured = ui->cfg->metrics_url[0] != '\0',
         .health_configured = ui->cfg->health_url[0] != '\0',
     };
@@ -109,12 +109,18 @@ static void take_news(struct ui *ui)
             ui->poll = p;
         }
     }
-    if (l || sg) {
+    struct audit_list *al = dbworker_take_audit(ui->db);
+    if (al) {
+        audit_list_free(&ui->audit);
+        ui->audit = al;
+    }
+    if (l || sg || al) {
         struct pane_data d = pane_data_of(ui);
-        for (int i = 0; i < SCREEN_PANES; i++)
+        for (int i = 0; i < UI_PANES; i++)
             ui->panes[i].ops->update(ui->panes[i].st, &d);
     }
     dbworker_status(ui->db, &ui->dbst);
+    control_take_news(ui);
     ui->dirty = true;
 }
 
@@ -131,16 +137,25 @@ static void draw(struct ui *ui)
     } else {
         struct pane_data d = pane_data_of(ui);
         chrome_draw_header(ui, &d);
-        for (int i = 0; i < SCREEN_PANES; i++) {
-            if (ui->layout.mode == SCREEN_TABS && i != ui->focus)
-                continue;
-            ui->panes[i].ops->draw(ui->panes[i].st, &d, &ui->ctx, ui->layout.pane[i],
-                                   i == ui->focus);
+        if (ui->focus == PANE_AUDIT) {
+            /* a screen of its own, in the grid's whole area */
+            const struct rect *p0 = &ui->layout.pane[0];
+            struct rect body = { p0->y, 0, ui->layout.hint.y - p0->y, COLS };
+            ui->panes[PANE_AUDIT].ops->draw(ui->panes[PANE_AUDIT].st, &d, &ui->ctx, body, true);
+        } else {
+            for (int i = 0; i < SCREEN_PANES; i++) {
+                if (ui->layout.mode == SCREEN_TABS && i != ui->focus)
+                    continue;
+                ui->panes[i].ops->draw(ui->panes[i].st, &d, &ui->ctx, ui->layout.pane[i],
+                                       i == ui->focus);
+            }
+            if (ui->layout.vsep_x >= 0)
+                chrome_draw_separator(ui);
         }
-        if (ui->layout.vsep_x >= 0)
-            chrome_draw_separator(ui);
         chrome_draw_hint(ui);
         chrome_draw_status(ui);
+        if (ui->mode == MODE_CONFIRM)
+            control_draw(ui);
     }
     /* the cursor last: only a prompt shows it, where typing goes */
     if (ui->cursor_y >= 0) {
@@ -159,10 +174,22 @@ static bool global_action(struct ui *ui, enum action_id a)
     switch (a) {
     case ACT_QUIT: return false;
     case ACT_HELP: ui->mode = MODE_HELP; ui->help_top = 0; break;
-    case ACT_NEXT_PANE: ui->focus = (ui->focus + 1) % SCREEN_PANES; break;
-    case ACT_PREV_PANE: ui->focus = (ui->focus + SCREEN_PANES - 1) % SCREEN_PANES; break;
+    case ACT_NEXT_PANE: ui->focus = (ui->focus + 1) % UI_PANES; break;
+    case ACT_PREV_PANE: ui->focus = (ui->focus + UI_PANES - 1) % UI_PANES; break;
     case ACT_PANE_1: case ACT_PANE_2: case ACT_PANE_3: case ACT_PANE_4:
         ui->focus = a - ACT_PANE_1;
+        break;
+    case ACT_AUDIT:
+        if (ui->focus == PANE_AUDIT) {
+            ui->focus = ui->prev_focus;
+        } else {
+            ui->prev_focus = ui->focus;
+            ui->focus = PANE_AUDIT;
+        }
+        break;
+    case ACT_LAUNCH: case ACT_PAUSE: case ACT_RESUME: case ACT_CANCEL: case ACT_ROLLBACK:
+    case ACT_RETRY_FAILED: case ACT_STOP_ALL:
+        control_begin(ui, a, "");
         break;
     case ACT_FILTER:
         if (!ui->panes[ui->focus].ops->set_filter) {
@@ -237,12 +264,12 @@ static void on_mouse(struct ui *ui)
     if (!(ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)))
         return;
     if (ev.y == ui->layout.header.y) {
-        for (int i = 0; i < SCREEN_PANES; i++)
+        for (int i = 0; i < UI_PANES; i++)
             if (ev.x >= ui->tab_x[i] && ev.x < ui->tab_x[i + 1])
                 ui->focus = i;
         return;
     }
-    for (int i = 0; i < SCREEN_PANES; i++) {
+    for (int i = 0; i < SCREEN_PANES && ui->focus != PANE_AUDIT; i++) {
         const struct rect *r = &ui->layout.pane[i];
         if (ui->layout.mode == SCREEN_TABS && i != ui->focus)
             continue;
@@ -276,6 +303,10 @@ static bool on_key(struct ui *ui, int key)
     }
     if (ui->mode == MODE_FILTER || ui->mode == MODE_COMMAND)
         return chrome_input_key(ui, key);
+    if (ui->mode == MODE_CONFIRM) {
+        control_key(ui, key);
+        return true;
+    }
     if (ui->mode == MODE_HELP) {
         enum action_id a = keymap_lookup(&ui->km, key);
         if (a == ACT_DOWN || a == ACT_PAGE_DOWN)
@@ -323,7 +354,8 @@ static int ui_init(struct ui *ui, const struct config *cfg, char *err, size_t er
             return -1;
     ui->rates = rate_tracker_new(RATE_WINDOW_MS, STALL_MS);
     counter_series_init(&ui->db_sent, HISTORY_MS);
-    for (int i = 0; i < SCREEN_PANES; i++) {
+    ctl_identity_from_process(&ui->ident);
+    for (int i = 0; i < UI_PANES; i++) {
         ui->panes[i].ops = pane_table[i];
         ui->panes[i].st = pane_table[i]->create();
         if (!ui->panes[i].st || !ui->rates) {
@@ -336,9 +368,10 @@ static int ui_init(struct ui *ui, const struct config *cfg, char *err, size_t er
 
 static void ui_free(struct ui *ui)
 {
-    for (int i = 0; i < SCREEN_PANES; i++)
+    for (int i = 0; i < UI_PANES; i++)
         if (ui->panes[i].st)
             ui->panes[i].ops->destroy(ui->panes[i].st);
+    audit_list_free(&ui->audit);
     campaign_list_free(&ui->camps);
     segment_list_free(&ui->segs);
     campaign_detail_free(&ui->detail);
@@ -481,6 +514,7 @@ int ui_run(const struct config *cfg)
         while (running && (ret = get_wch(&wch)) != ERR)
             running = on_key(&ui, translate_key(ret, wch));
         want_detail(&ui);
+        dbworker_want_audit(ui.db, ui.focus == PANE_AUDIT);
         if (n < 0) /* a signal, perhaps SIGWINCH: get_wch above saw KEY_RESIZE */
             ui.dirty = true;
     }
