@@ -1,11 +1,14 @@
 /* batch: one send batch of one campaign, as one short transaction:
  *   SELECT ... FROM campaigns WHERE id = $1 FOR SHARE   (a pause waits for this batch; the next sees it)
- *   pick members with no delivery whose contact is active, ORDER BY contact_id LIMIT n
+ *   pick its deliveries in status 'queued' (requeued by retry_failed), ORDER BY contact_id LIMIT n
+ *   UPDATE them in place ... WHERE status = 'queued' RETURNING ...
+ *   with what is left of n: pick members with no delivery whose contact is active, ORDER BY contact_id
  *   INSERT INTO deliveries ... ON CONFLICT (campaign_id, contact_id) DO NOTHING RETURNING ...
  *   stage the messages in the sink; COMMIT; then move them into the maildir and count.
- * When no eligible member is left the campaign is completed in the same
- * transaction. The ledger's unique key makes a double send impossible across
- * pause, resume, restart and a second backend. */
+ * When no queued delivery and no eligible member is left the campaign is
+ * completed in the same transaction. The ledger's unique key (and the
+ * status = 'queued' condition of the update) makes a double send impossible
+ * across pause, resume, restart and a second backend. */
 #include "batch.h"
 
 #include "health.h"
@@ -19,8 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the queued count comes from campaign_stats (kept by the ledger's triggers):
+ * the ledger has no index on status = 'queued', so it is searched only when
+ * the count says there is something, and once more before completing */
 static const char batch_lock_sql[] =
-    "SELECT status, current_revision, version, segment_id, rate_limit_per_minute"
+    "SELECT status, current_revision, version, segment_id, rate_limit_per_minute,"
+    "       (SELECT s.queued FROM campaign_stats s WHERE s.campaign_id = $1)"
     "  FROM campaigns WHERE id = $1 FOR SHARE";
 
 static const char batch_revision_sql[] =
@@ -37,6 +44,14 @@ static const char batch_pick_sql[] =
     "   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $3 AND d.contact_id = m.contact_id)"
     " ORDER BY m.contact_id LIMIT $4";
 
+/* the same first three columns as batch_pick_sql; suppressed contacts too,
+ * so that their rows are settled (failed) rather than left queued */
+static const char batch_queued_sql[] =
+    "SELECT d.contact_id, c.email, c.attributes::text, d.variant, c.status"
+    "  FROM deliveries d JOIN contacts c ON c.id = d.contact_id"
+    " WHERE d.campaign_id = $1 AND d.status = 'queued'"
+    " ORDER BY d.contact_id LIMIT $2";
+
 static const char batch_insert_sql[] =
     "INSERT INTO deliveries (campaign_id, contact_id, revision, variant, status, sent_at, error)"
     " SELECT $1, u.contact_id, $2, u.variant, u.status,"
@@ -44,6 +59,14 @@ static const char batch_insert_sql[] =
     "   FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[]) AS u(contact_id, variant, status, error)"
     " ON CONFLICT (campaign_id, contact_id) DO NOTHING"
     " RETURNING id, contact_id, status, variant";
+
+/* a row another backend settled meanwhile no longer matches: not returned, not sent */
+static const char batch_update_sql[] =
+    "UPDATE deliveries d SET revision = $2, variant = u.variant, status = u.status,"
+    "       sent_at = CASE WHEN u.status = 'failed' THEN NULL ELSE now() END, error = u.error"
+    "  FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[]) AS u(contact_id, variant, status, error)"
+    " WHERE d.campaign_id = $1 AND d.contact_id = u.contact_id AND d.status = 'queued'"
+    " RETURNING d.id, d.contact_id, d.status, d.variant";
 
 static const char batch_bounce_text[] = "550 5.1.1 mailbox unavailable (simulated bounce)";
 static const char batch_fail_text[] = "421 4.7.0 temporary failure, giving up (simulated)";
@@ -120,6 +143,17 @@ static const struct campaign_variant *batch_variant(const struct campaign *c, lo
     return NULL;
 }
 
+/* the variant of the current revision with this letter, if any */
+static const struct campaign_variant *batch_variant_named(const struct campaign *c, const char *letter)
+{
+    int i;
+
+    for (i = 0; i < c->nvariants; i++)
+        if (strcmp(c->variants[i].letter, letter) == 0)
+            return &c->variants[i];
+    return NULL;
+}
+
 /* one element of a text[] literal: NULL or a double-quoted string */
 static void batch_array_text(struct strbuf *b, const char *v, bool first)
 {
@@ -142,14 +176,27 @@ struct batch_rows {
     struct strbuf ids, variants, statuses, errors;
 };
 
+static void batch_rows_free(struct batch_rows *r)
+{
+    strbuf_free(&r->ids);
+    strbuf_free(&r->variants);
+    strbuf_free(&r->statuses);
+    strbuf_free(&r->errors);
+}
+
+/* the outcome of each row of members (contact_id first). requeued: rows of
+ * batch_queued_sql, which keep the variant they have (re-picked when it is
+ * NULL or not in the current revision) and are not sent to a contact that
+ * is no longer active. */
 static void batch_rows_build(const struct batch_env *env, const struct campaign *c, const PGresult *members,
-                              struct batch_rows *r)
+                              bool requeued, struct batch_rows *r)
 {
     int i, n = PQntuples(members);
     double u;
     const char *status, *error;
     const struct campaign_variant *v;
     long long contact;
+    char suppressed[96];
 
     strbuf_putc(&r->ids, '{');
     strbuf_putc(&r->variants, '{');
@@ -157,9 +204,15 @@ static void batch_rows_build(const struct batch_env *env, const struct campaign 
     strbuf_putc(&r->errors, '{');
     for (i = 0; i < n; i++) {
         contact = db_ll(members, i, 0);
-        v = batch_variant(c, contact);
+        v = requeued && !PQgetisnull(members, i, 3) ? batch_variant_named(c, PQgetvalue(members, i, 3)) : NULL;
+        if (!v)
+            v = batch_variant(c, contact);
         u = rng_unit(env->rng);
-        if (u < env->cfg->fail_prob) {
+        if (requeued && strcmp(PQgetvalue(members, i, 4), "active") != 0) {
+            snprintf(suppressed, sizeof suppressed, "not retried: the contact is %.32s", PQgetvalue(members, i, 4));
+            status = "failed";
+            error = suppressed;
+        } else if (u < env->cfg->fail_prob) {
             status = "failed";
             error = batch_fail_text;
         } else if (u < env->cfg->fail_prob + env->cfg->bounce_prob) {
@@ -214,13 +267,7 @@ static int batch_stage(const struct batch_env *env, const struct campaign *c, co
         row = batch_member_row(members, db_ll(ins, i, 1));
         if (row < 0)
             continue;
-        v = NULL;
-        if (!PQgetisnull(ins, i, 3)) {
-            int k;
-            for (k = 0; k < c->nvariants; k++)
-                if (strcmp(c->variants[k].letter, PQgetvalue(ins, i, 3)) == 0)
-                    v = &c->variants[k];
-        }
+        v = PQgetisnull(ins, i, 3) ? NULL : batch_variant_named(c, PQgetvalue(ins, i, 3));
         memset(&m, 0, sizeof m);
         m.from = c->from ? c->from : "";
         m.to = PQgetvalue(members, row, 1);
@@ -284,11 +331,45 @@ static enum batch_outcome batch_complete(struct db *db, struct campaign *c, int 
     if (db_run(db, "COMMIT", 0, NULL, err, errlen) < 0)
         return BATCH_DB_ERROR;
     if (lr == LIFECYCLE_DONE)
-        log_event(LOG_INFO, request_id, "campaign completed: no eligible member left",
+        log_event(LOG_INFO, request_id, "campaign completed: no eligible member or queued delivery left",
                   json_pack("{s:s, s:s, s:s, s:i, s:i, s:i}", "campaign_id", c->id, "from_status", "active",
                             "to_status", "completed", "from_version", c->version, "to_version", new_version,
                             "revision", revision));
     return BATCH_DROP;
+}
+
+/* write rows (INSERT or UPDATE by sql) at revision rev; the RETURNING rows */
+static PGresult *batch_write(struct db *db, const char *sql, const struct campaign *c, const char *rev,
+                             struct batch_rows *rows, char *err, size_t errlen)
+{
+    const char *params[6];
+
+    params[0] = c->id;
+    params[1] = rev;
+    params[2] = strbuf_str(&rows->ids);
+    params[3] = strbuf_str(&rows->variants);
+    params[4] = strbuf_str(&rows->statuses);
+    params[5] = strbuf_str(&rows->errors);
+    if (!params[2] || !params[3] || !params[4] || !params[5]) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    return db_exec(db, sql, 6, params, err, errlen);
+}
+
+/* the campaign's queued deliveries, at most n */
+static PGresult *batch_pick_queued(struct db *db, const struct campaign *c, int n, char *err, size_t errlen)
+{
+    char limit[16];
+    const char *params[2] = {c->id, limit};
+
+    snprintf(limit, sizeof limit, "%d", n);
+    return db_exec(db, batch_queued_sql, 2, params, err, errlen);
+}
+
+static int batch_rows_of(const PGresult *res)
+{
+    return res ? PQntuples(res) : 0;
 }
 
 enum batch_outcome batch_run(const struct batch_env *env, struct db *db, struct campaign *c, int n,
@@ -297,13 +378,13 @@ enum batch_outcome batch_run(const struct batch_env *env, struct db *db, struct 
     char cursor[24], limit[16], rev[16];
     const char *lock_params[1] = {c->id};
     const char *pick_params[4];
-    const char *ins_params[6];
-    PGresult *lock = NULL, *members = NULL, *ins = NULL;
-    struct batch_rows rows;
+    PGresult *lock = NULL, *queued = NULL, *members = NULL, *upd = NULL, *ins = NULL;
+    struct batch_rows rows, requeue;
     enum batch_outcome out = BATCH_DB_ERROR;
-    int revision;
+    int revision, nqueued;
 
     memset(&rows, 0, sizeof rows);
+    memset(&requeue, 0, sizeof requeue);
     if (db_run(db, "BEGIN", 0, NULL, err, errlen) < 0)
         return BATCH_DB_ERROR;
     lock = db_exec(db, batch_lock_sql, 1, lock_params, err, errlen);
@@ -330,44 +411,60 @@ enum batch_outcome batch_run(const struct batch_env *env, struct db *db, struct 
         batch_load_content(db, c, revision, err, errlen) < 0)
         goto fail;
 
-    snprintf(limit, sizeof limit, "%d", n);
-    pick_params[0] = PQgetvalue(lock, 0, 3);
-    pick_params[1] = cursor;
-    pick_params[2] = c->id;
-    pick_params[3] = limit;
-    for (;;) {
-        snprintf(cursor, sizeof cursor, "%lld", c->cursor);
-        members = db_exec(db, batch_pick_sql, 4, pick_params, err, errlen);
-        if (!members)
-            goto fail;
-        if (PQntuples(members) > 0 || c->cursor == 0)
-            break;
-        /* nothing past the cursor: look once more from the start before completing */
-        PQclear(members);
-        members = NULL;
-        c->cursor = 0;
+    /* retried deliveries first, within the same budget */
+    if (db_ll(lock, 0, 5) > 0 && !(queued = batch_pick_queued(db, c, n, err, errlen)))
+        goto fail;
+    nqueued = batch_rows_of(queued);
+
+    if (nqueued < n) {
+        snprintf(limit, sizeof limit, "%d", n - nqueued);
+        pick_params[0] = PQgetvalue(lock, 0, 3);
+        pick_params[1] = cursor;
+        pick_params[2] = c->id;
+        pick_params[3] = limit;
+        for (;;) {
+            snprintf(cursor, sizeof cursor, "%lld", c->cursor);
+            members = db_exec(db, batch_pick_sql, 4, pick_params, err, errlen);
+            if (!members)
+                goto fail;
+            if (PQntuples(members) > 0 || c->cursor == 0)
+                break;
+            /* nothing past the cursor: look once more from the start before completing */
+            PQclear(members);
+            members = NULL;
+            c->cursor = 0;
+        }
     }
-    if (PQntuples(members) == 0) {
-        out = batch_complete(db, c, revision, err, errlen);
-        goto done;
+    if (nqueued == 0 && batch_rows_of(members) == 0) {
+        /* the counter may lag a writer that bypassed it: ask the ledger itself before completing */
+        if (!queued) {
+            queued = batch_pick_queued(db, c, n, err, errlen);
+            if (!queued)
+                goto fail;
+            nqueued = batch_rows_of(queued);
+        }
+        if (nqueued == 0) {
+            out = batch_complete(db, c, revision, err, errlen);
+            goto done;
+        }
     }
 
-    batch_rows_build(env, c, members, &rows);
     snprintf(rev, sizeof rev, "%d", revision);
-    ins_params[0] = c->id;
-    ins_params[1] = rev;
-    ins_params[2] = strbuf_str(&rows.ids);
-    ins_params[3] = strbuf_str(&rows.variants);
-    ins_params[4] = strbuf_str(&rows.statuses);
-    ins_params[5] = strbuf_str(&rows.errors);
-    if (!ins_params[2] || !ins_params[3] || !ins_params[4] || !ins_params[5]) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
+    if (nqueued > 0) {
+        batch_rows_build(env, c, queued, true, &requeue);
+        upd = batch_write(db, batch_update_sql, c, rev, &requeue, err, errlen);
+        if (!upd)
+            goto fail;
     }
-    ins = db_exec(db, batch_insert_sql, 6, ins_params, err, errlen);
-    if (!ins)
-        goto fail;
-    if (sink_wants_content(env->sink) && batch_stage(env, c, members, ins, err, errlen) < 0) {
+    if (batch_rows_of(members) > 0) {
+        batch_rows_build(env, c, members, false, &rows);
+        ins = batch_write(db, batch_insert_sql, c, rev, &rows, err, errlen);
+        if (!ins)
+            goto fail;
+    }
+    if (sink_wants_content(env->sink) &&
+        ((upd && batch_stage(env, c, queued, upd, err, errlen) < 0) ||
+         (ins && batch_stage(env, c, members, ins, err, errlen) < 0))) {
         sink_abort(env->sink);
         db_rollback(db);
         out = BATCH_SINK_ERROR;
@@ -384,8 +481,12 @@ enum batch_outcome batch_run(const struct batch_env *env, struct db *db, struct 
             log_event(LOG_ERROR, NULL, "sink write failed", json_pack("{s:s}", "detail", serr));
         health_sink_result(ok);
     }
-    c->cursor = db_ll(members, PQntuples(members) - 1, 0);
-    batch_count_sent(env, c, ins, now_ms);
+    if (batch_rows_of(members) > 0)
+        c->cursor = db_ll(members, PQntuples(members) - 1, 0);
+    if (upd)
+        batch_count_sent(env, c, upd, now_ms);
+    if (ins)
+        batch_count_sent(env, c, ins, now_ms);
     out = BATCH_OK;
     goto done;
 fail:
@@ -393,12 +494,11 @@ fail:
     out = BATCH_DB_ERROR;
 done:
     PQclear(lock);
+    PQclear(queued);
     PQclear(members);
+    PQclear(upd);
     PQclear(ins);
-    strbuf_free(&rows.ids);
-    strbuf_free(&rows.variants);
-    strbuf_free(&rows.statuses);
-    strbuf_free(&rows.errors);
+    batch_rows_free(&rows);
+    batch_rows_free(&requeue);
     return out;
 }
-

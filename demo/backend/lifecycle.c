@@ -14,10 +14,12 @@ static const char lifecycle_promote_sql[] =
     " WHERE id = $1 AND status = 'scheduled' AND version = $2 AND send_at <= now()"
     " RETURNING version, current_revision";
 
+/* never while a delivery waits in status 'queued' (retry_failed) */
 static const char lifecycle_complete_sql[] =
     "UPDATE campaigns SET status = 'completed', completed_at = now(),"
     "       version = version + 1, updated_at = now()"
     " WHERE id = $1 AND status = 'active' AND version = $2"
+    "   AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.campaign_id = $1 AND d.status = 'queued')"
     " RETURNING version";
 
 static const char lifecycle_audit_sql[] =
@@ -109,7 +111,7 @@ enum lifecycle_result lifecycle_complete(struct db *db, const char *id, int vers
     }
     *new_version = (int)strtol(to_version, NULL, 10);
     rc = lifecycle_audit(db, "complete", id, "active", "completed", ver, to_version, rev,
-                         "every reachable member has a delivery", request_id, err, errlen);
+                         "every reachable member has a delivery, none queued", request_id, err, errlen);
     free(to_version);
     return rc < 0 ? LIFECYCLE_ERROR : LIFECYCLE_DONE;
 }

@@ -2,7 +2,8 @@
  * compare-and-set on the campaign's version plus an audit row (os_user
  * 'marketing-demo-backend', request id from gen_random_uuid()):
  *   launch    scheduled -> active when send_at is reached
- *   complete  active -> completed when no eligible member is left */
+ *   complete  active -> completed when no eligible member and no queued
+ *             delivery is left */
 #ifndef BACKEND_LIFECYCLE_H
 #define BACKEND_LIFECYCLE_H
 
