@@ -127,21 +127,22 @@ BEGIN
         RAISE EXCEPTION 'unknown action "%"', p_action USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
-    -- A request applied before (a retry after a lost connection, a double
-    -- press): report what it did, do nothing.
-    SELECT * INTO a FROM audit_log l WHERE l.request_id = p_request_id AND l.campaign_id = p_campaign_id;
-    IF FOUND THEN
-        RETURN QUERY SELECT 'replayed'::text, a.campaign_id, a.to_status, a.to_version, a.revision,
-                            audit_who(a), a.created_at,
-                            coalesce(a.details, '{}'::jsonb);
-        RETURN;
-    END IF;
-
     -- The row as it is now, locked: the compare-and-set happens on it.
     SELECT * INTO c FROM campaigns x WHERE x.id = p_campaign_id FOR UPDATE;
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'not_found'::text, p_campaign_id, NULL::text, NULL::integer, NULL::integer,
                             NULL::text, NULL::timestamptz, '{}'::jsonb;
+        RETURN;
+    END IF;
+
+    -- A request applied before (a retry after a lost connection, a double
+    -- press): report what it did, do nothing. Looked up after the lock, so
+    -- a retry that waited for the first attempt's lock sees its row.
+    SELECT * INTO a FROM audit_log l WHERE l.request_id = p_request_id AND l.campaign_id = p_campaign_id;
+    IF FOUND THEN
+        RETURN QUERY SELECT 'replayed'::text, a.campaign_id, a.to_status, a.to_version, a.revision,
+                            audit_who(a), a.created_at,
+                            coalesce(a.details, '{}'::jsonb);
         RETURN;
     END IF;
 
@@ -166,7 +167,8 @@ BEGIN
     IF want IS NULL THEN
         IF (p_action = 'pause' AND c.status = 'paused')
            OR (p_action = 'resume' AND c.status = 'active')
-           OR (p_action = 'cancel' AND c.status = 'cancelled') THEN
+           OR (p_action = 'cancel' AND c.status = 'cancelled')
+           OR (p_action = 'launch' AND c.status = 'active') THEN
             RETURN QUERY SELECT 'already'::text, c.id, c.status, c.version, c.current_revision, l.*, '{}'::jsonb
                            FROM campaign_last_change(c.id) l;
         ELSE
@@ -249,32 +251,48 @@ BEGIN
 END $$;
 
 -- Stop all sending: every active campaign paused in one transaction, one
--- audit row each under the same request id. Locks in id order, so two
--- stop-alls (or a stop-all and single pauses) never deadlock.
+-- audit row each under the same request id. Stop-alls take turns (an
+-- advisory lock), so a retry of the same request sees the first one's rows;
+-- campaigns are locked in id order, so a stop-all and single pauses never
+-- deadlock; and it goes round again until nothing is active, so a campaign
+-- resumed while it waited for a lock is paused too.
 CREATE FUNCTION campaign_stop_all(p_request_id uuid, p_os_user text, p_ssh_client text, p_tty text,
                                   p_note text)
 RETURNS TABLE (outcome text, campaign_id text, status text, version integer)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-    c campaigns%ROWTYPE;
+    c     campaigns%ROWTYPE;
+    n     integer := 0;
+    round integer := 0;
+    more  boolean;
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('marketing.campaign_stop_all'));
     IF EXISTS (SELECT 1 FROM audit_log l WHERE l.request_id = p_request_id) THEN
         RETURN QUERY SELECT 'replayed'::text, l.campaign_id, l.to_status, l.to_version
                        FROM audit_log l WHERE l.request_id = p_request_id ORDER BY l.campaign_id;
         RETURN;
     END IF;
-    FOR c IN SELECT * FROM campaigns x WHERE x.status = 'active' ORDER BY x.id FOR UPDATE LOOP
-        UPDATE campaigns x SET status = 'paused', version = x.version + 1, updated_at = now(),
-               paused_at = now()
-         WHERE x.id = c.id;
-        INSERT INTO audit_log (request_id, action, campaign_id, from_status, to_status, from_version,
-                               to_version, revision, os_user, ssh_client, tty, note)
-        VALUES (p_request_id, 'stop_all', c.id, 'active', 'paused', c.version, c.version + 1,
-                c.current_revision, p_os_user, p_ssh_client, p_tty, p_note);
-        RETURN QUERY SELECT 'applied'::text, c.id, 'paused'::text, c.version + 1;
+    LOOP
+        more := false;
+        round := round + 1;
+        FOR c IN SELECT * FROM campaigns x WHERE x.status = 'active' ORDER BY x.id FOR UPDATE LOOP
+            -- locked after waiting: it may have changed meanwhile
+            CONTINUE WHEN c.status <> 'active';
+            more := true;
+            n := n + 1;
+            UPDATE campaigns x SET status = 'paused', version = x.version + 1, updated_at = now(),
+                   paused_at = now()
+             WHERE x.id = c.id;
+            INSERT INTO audit_log (request_id, action, campaign_id, from_status, to_status, from_version,
+                                   to_version, revision, os_user, ssh_client, tty, note)
+            VALUES (p_request_id, 'stop_all', c.id, 'active', 'paused', c.version, c.version + 1,
+                    c.current_revision, p_os_user, p_ssh_client, p_tty, p_note);
+            RETURN QUERY SELECT 'applied'::text, c.id, 'paused'::text, c.version + 1;
+        END LOOP;
+        EXIT WHEN NOT more OR round >= 10;
     END LOOP;
-    IF NOT FOUND THEN
+    IF n = 0 THEN
         -- nothing was active: still a decision worth a trail
         INSERT INTO audit_log (request_id, action, campaign_id, os_user, ssh_client, tty, note)
         VALUES (p_request_id, 'stop_all', NULL, p_os_user, p_ssh_client, p_tty,

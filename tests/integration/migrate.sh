@@ -5,16 +5,18 @@
 pg_up
 
 out=$("$MKT" --dsn "$PGDSN" db version)
-eq "version before" "$out" "schema at version 0 of 1 (run 'marketing db migrate')"
+latest=$(ls "$T_TOP"/sql/[0-9]*.sql | wc -l)
+eq "version before" "$out" "schema at version 0 of $latest (run 'marketing db migrate')"
 
 # two at once: the advisory lock serializes them; both succeed
 "$MKT" --dsn "$PGDSN" db migrate >"$T_TMP/m1" &
 p1=$!
 "$MKT" --dsn "$PGDSN" db migrate >"$T_TMP/m2" || fail "second concurrent migrate failed"
 wait $p1 || fail "first concurrent migrate failed"
-eq "applied once" "$(cat "$T_TMP/m1" "$T_TMP/m2" | grep -c '(1 applied')" 1
-eq "again" "$("$MKT" --dsn "$PGDSN" db migrate)" "schema at version 1 (0 applied, 1 known)"
-eq "migrations table" "$(sql "SELECT version || ':' || name FROM schema_migrations")" "1:init"
+eq "applied once" "$(cat "$T_TMP/m1" "$T_TMP/m2" | grep -c "($latest applied")" 1
+eq "again" "$("$MKT" --dsn "$PGDSN" db migrate)" "schema at version $latest (0 applied, $latest known)"
+eq "migrations table" "$(sql "SELECT string_agg(version || ':' || name, ' ' ORDER BY version) FROM schema_migrations")" \
+   "$(for f in "$T_TOP"/sql/[0-9]*.sql; do b=$(basename "$f" .sql); printf '%d:%s ' "$((10#${b%%_*}))" "${b#*_}"; done | sed 's/ $//')"
 
 for t in contacts segments segment_members campaigns campaign_revisions campaign_variants \
          deliveries campaign_stats audit_log alert_acks conversions; do
@@ -61,4 +63,13 @@ SQL
 )
 grep -q 'Asynchronous notification "marketing_campaign" with payload ".*cmp_1' <<<"$got" ||
     fail "no notification for a campaign update: $got"
+
+# the guard trigger: no status change outside the state machine, and no
+# change without its version, whoever writes
+err=$(sql "UPDATE campaigns SET status = 'completed', completed_at = now(), launched_at = now(),
+              version = version + 1 WHERE id = 'cmp_1'" 2>&1) && fail "draft -> completed was accepted"
+grep -q "cannot go from draft to completed" <<<"$err" || fail "guard message: $err"
+err=$(sql "UPDATE campaigns SET name = 'sneaky' WHERE id = 'cmp_1'" 2>&1) && fail "a change without its version was accepted"
+grep -q "without adding one to its version" <<<"$err" || fail "guard message: $err"
+eq "nothing changed" "$(sql "SELECT status || ' ' || name FROM campaigns WHERE id = 'cmp_1'")" "draft renamed"
 echo "ok"
