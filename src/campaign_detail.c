@@ -30,8 +30,12 @@ const char campaign_audit_query[] =
     " WHERE a.campaign_id = $1"
     " ORDER BY a.created_at DESC, a.id DESC LIMIT 20";
 
+const char campaign_superseded_query[] =
+    "SELECT count(*) OVER (), email, revision FROM campaign_superseded_recipients($1) LIMIT 8";
+
 struct campaign_detail *campaign_detail_from_results(const char *id, const PGresult *revs,
-                                                     const PGresult *audit, char *err, size_t errsz)
+                                                     const PGresult *audit, const PGresult *sup,
+                                                     char *err, size_t errsz)
 {
     if (PQnfields(revs) != 8 || PQnfields(audit) != 9) {
         snprintf(err, errsz, "campaign details: unexpected columns");
@@ -72,6 +76,13 @@ struct campaign_detail *campaign_detail_from_results(const char *id, const PGres
         a->os_user = db_text(audit, i, 7);
         a->note = db_text(audit, i, 8);
     }
+    for (int i = 0; sup && i < PQntuples(sup) && d->nsup < DETAIL_RECIPIENTS; i++) {
+        d->superseded = db_i64(sup, i, 0);
+        d->sup_email[d->nsup] = db_text(sup, i, 1);
+        d->sup_rev[d->nsup] = (int)db_i64(sup, i, 2);
+        if (d->sup_email[d->nsup])
+            d->nsup++;
+    }
     d->fetched_ms = clock_real_ms();
     return d;
 }
@@ -95,6 +106,8 @@ void campaign_detail_free(struct campaign_detail **dp)
         free(d->audit[i].os_user);
         free(d->audit[i].note);
     }
+    for (size_t i = 0; i < d->nsup; i++)
+        free(d->sup_email[i]);
     free(d->rev);
     free(d->audit);
     free(d->id);

@@ -20,12 +20,20 @@ struct audit_row {
     char *action, *from_status, *to_status, *db_user, *os_user, *note; /* untrusted */
 };
 
+#define DETAIL_RECIPIENTS 8
+
 struct campaign_detail {
     char *id;
     struct revision_row *rev;      /* newest first */
     size_t nrev;
     struct audit_row *audit;       /* newest first */
     size_t naudit;
+    /* recipients of content other than the current revision (after a
+     * rollback): how many, and the first few */
+    int64_t superseded;
+    char *sup_email[DETAIL_RECIPIENTS];   /* untrusted */
+    int sup_rev[DETAIL_RECIPIENTS];
+    size_t nsup;
     int64_t fetched_ms;
 };
 
@@ -33,11 +41,13 @@ struct campaign_detail {
 
 extern const char campaign_revisions_query[];  /* $1 = campaign id */
 extern const char campaign_audit_query[];      /* $1 = campaign id */
+extern const char campaign_superseded_query[]; /* $1 = campaign id */
 
-/* Builds a detail from the results of the two queries. NULL with a
- * message on a result of the wrong shape. */
+/* Builds a detail from the results of the three queries (sup may be NULL:
+ * none). NULL with a message on a result of the wrong shape. */
 struct campaign_detail *campaign_detail_from_results(const char *id, const PGresult *revs,
-                                                     const PGresult *audit, char *err, size_t errsz);
+                                                     const PGresult *audit, const PGresult *sup,
+                                                     char *err, size_t errsz);
 void campaign_detail_free(struct campaign_detail **d);
 
 #endif

@@ -146,8 +146,12 @@ static int refresh_detail(struct dbworker *w, PGconn *conn)
     PGresult *audit = revs ? db_query(conn, campaign_audit_query, 1, params, QUERY_TIMEOUT_MS,
                                       w->stop_pipe[0], err, sizeof err)
                            : NULL;
-    if (!revs || !audit) {
+    PGresult *sup = audit ? db_query(conn, campaign_superseded_query, 1, params, QUERY_TIMEOUT_MS,
+                                     w->stop_pipe[0], err, sizeof err)
+                          : NULL;
+    if (!revs || !audit || !sup) {
         PQclear(revs);
+        PQclear(audit);
         free(id);
         set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), err);
         return -1;
@@ -158,9 +162,12 @@ static int refresh_detail(struct dbworker *w, PGconn *conn)
     else if (PQresultStatus(audit) != PGRES_TUPLES_OK)
         db_error(err, sizeof err, "reading the audit log", conn, audit);
     else
-        d = campaign_detail_from_results(id, revs, audit, err, sizeof err);
+        d = campaign_detail_from_results(id, revs, audit,
+                                         PQresultStatus(sup) == PGRES_TUPLES_OK ? sup : NULL, err,
+                                         sizeof err);
     PQclear(revs);
     PQclear(audit);
+    PQclear(sup);
     free(id);
     if (!d) {
         set_status(w, DBW_CONNECTED, 0, 0, err);

@@ -252,8 +252,11 @@ static void set_filter(void *st, const struct pane_data *d, const char *text)
 static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
 {
     (void)st;
-    (void)d;
-    snprintf(buf, n, "log");
+    /* the entries are read only while the screen is shown */
+    if (d->audit)
+        snprintf(buf, n, "%zu", d->audit->n);
+    else if (n)
+        buf[0] = '\0';
 }
 
 static void click(void *st, const struct pane_data *d, int row)

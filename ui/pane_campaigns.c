@@ -164,6 +164,12 @@ static int history_lines(const struct campaign_detail *h, char lines[][256], int
                  cnt, v->variants[0] ? ", A/B " : "", v->variants, restored, v->subject,
                  v->note[0] ? "  note: " : "", v->note);
     }
+    if (h->superseded > 0 && n < max)
+        snprintf(lines[n++], 256, "Recipients of other content: %lld (sent mail cannot be recalled; "
+                                  "'marketing recipients %s --csv' lists them all)",
+                 (long long)h->superseded, h->id);
+    for (size_t i = 0; i < h->nsup && n < max; i++)
+        snprintf(lines[n++], 256, "  %s (revision %d)", h->sup_email[i], h->sup_rev[i]);
     if (n < max)
         snprintf(lines[n++], 256, "Audit log (newest first)");
     if (h->naudit == 0 && n < max)
@@ -227,7 +233,8 @@ static void draw_detail(struct campaigns_state *s, const struct pane_data *d,
         snprintf(lines[n++], 256, "Reading its revisions and audit log...");
     draw_title(ctx, r, "Campaign details", "Esc back", true);
     for (int i = 0; i < r.h - 1; i++) {
-        bool heading = i < n && (strncmp(lines[i], "Revisions", 9) == 0 || strncmp(lines[i], "Audit", 5) == 0);
+        bool heading = i < n && (strncmp(lines[i], "Revisions", 9) == 0 || strncmp(lines[i], "Audit", 5) == 0 ||
+                                 strncmp(lines[i], "Recipients", 10) == 0);
         draw_text(ctx, r.y + 1 + i, r.x, r.w, i < n ? lines[i] : "", false, heading ? ROLE_TITLE : ROLE_NORMAL);
     }
 }

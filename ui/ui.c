@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "curs.h"
 #include "dbworker.h"
+#include "oplog.h"
 #include "pane.h"
 #include "poller.h"
 #include "sanitize.h"
@@ -28,6 +29,7 @@
 #define RATE_WINDOW_MS 30000
 #define STALL_MS 30000
 #define HISTORY_MS (30 * 60 * 1000)
+#define UI_LOG_ENDPOINTS 10
 
 static volatile sig_atomic_t quit_signal;
 
@@ -79,6 +81,48 @@ static struct pane_data pane_data_of(const struct ui *ui)
     return d;
 }
 
+/* A URL for the log: any user:password@ part becomes ***@. */
+static void url_redacted(const char *url, char *out, size_t n)
+{
+    const char *scheme = url ? strstr(url, "://") : NULL;
+    const char *host = scheme ? scheme + 3 : NULL;
+    const char *at = host ? strchr(host, '@') : NULL;
+    const char *slash = host ? strchr(host, '/') : NULL;
+    if (at && (!slash || at < slash))
+        snprintf(out, n, "%.*s***%s", (int)(host - url), url, at);
+    else
+        snprintf(out, n, "%s", url ? url : "");
+}
+
+/* Errors go to the structured log once each, when they first show. */
+static void log_errors(struct ui *ui)
+{
+    static char last_db[512], last_ep[UI_LOG_ENDPOINTS][256];
+    if (ui->dbst.error[0] && strcmp(ui->dbst.error, last_db) != 0)
+        oplog_write("error", NULL, ui->ident.os_user, ui->dbst.error,
+                    json_pack("{s:s, s:i}", "component", "database", "attempt", ui->dbst.attempt));
+    snprintf(last_db, sizeof last_db, "%s", ui->dbst.error);
+    const struct poll_snapshot *p = ui->poll;
+    if (!p)
+        return;
+    const struct endpoint_status *eps[UI_LOG_ENDPOINTS];
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_targets && n < UI_LOG_ENDPOINTS - 2; i++)
+        eps[n++] = &p->targets[i];
+    eps[n++] = &p->health.ep;
+    eps[n++] = &p->ready.ep;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = eps[i]->error;
+        if (e[0] && strcmp(e, last_ep[i]) != 0) {
+            char url[1024];
+            url_redacted(eps[i]->url, url, sizeof url);
+            oplog_write("error", NULL, ui->ident.os_user, e,
+                        json_pack("{s:s, s:s}", "component", "endpoint", "url", url));
+        }
+        snprintf(last_ep[i], sizeof last_ep[i], "%s", e);
+    }
+}
+
 static void take_news(struct ui *ui)
 {
     wakepipe_drain(ui->wake[0]);
@@ -120,6 +164,7 @@ static void take_news(struct ui *ui)
             ui->panes[i].ops->update(ui->panes[i].st, &d);
     }
     dbworker_status(ui->db, &ui->dbst);
+    log_errors(ui);
     control_take_news(ui);
     ui->dirty = true;
 }

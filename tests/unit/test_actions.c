@@ -90,7 +90,8 @@ static void test_help_and_hints(void **state)
     assert_int_equal(found, 1);
     char hint[256];
     keymap_hint(&km, NULL, NULL, hint, sizeof hint, 200);
-    assert_string_equal(hint, "q quit  ? help  Tab pane  / filter  : cmd  Enter detail  s sort");
+    assert_string_equal(hint, "q quit  ? help  Tab pane  / filter  : cmd  Enter detail  s sort  L launch  "
+                              "p pause  R resume");
     keymap_hint(&km, NULL, NULL, hint, sizeof hint, 20);
     assert_string_equal(hint, "q quit  ? help");
     keymap_hint(&km, only_list, NULL, hint, sizeof hint, 200);

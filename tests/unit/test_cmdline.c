@@ -18,9 +18,9 @@ static void test_complete(void **state)
     assert_int_equal(cmdline_complete(buf, sizeof buf, c, sizeof c), 1);
     assert_string_equal(buf, "campaigns ");
     strcpy(buf, "p");
-    assert_int_equal(cmdline_complete(buf, sizeof buf, c, sizeof c), 3);
-    assert_string_equal(buf, "p");      /* prev-pane page-down page-up: common "p" */
-    assert_string_equal(c, "prev-pane page-down page-up");
+    assert_int_equal(cmdline_complete(buf, sizeof buf, c, sizeof c), 4);
+    assert_string_equal(buf, "p");      /* prev-pane page-down page-up pause: common "p" */
+    assert_string_equal(c, "prev-pane page-down page-up pause");
     strcpy(buf, "page");
     assert_int_equal(cmdline_complete(buf, sizeof buf, c, sizeof c), 2);
     assert_string_equal(buf, "page-");
@@ -40,7 +40,11 @@ static void test_parse(void **state)
     assert_int_equal(cmdline_parse("filter  spring sale", &arg), ACT_FILTER);
     assert_string_equal(arg, "spring sale");
     assert_int_equal(cmdline_parse("q", &arg), ACT_QUIT);
-    assert_int_equal(cmdline_parse("launch cmp_1", &arg), ACT_NONE);
+    assert_int_equal(cmdline_parse("launch cmp_1", &arg), ACT_LAUNCH);
+    assert_string_equal(arg, "cmp_1");
+    assert_int_equal(cmdline_parse("rollback cmp_1 3", &arg), ACT_ROLLBACK);
+    assert_string_equal(arg, "cmp_1 3");
+    assert_int_equal(cmdline_parse("lunch cmp_1", &arg), ACT_NONE);
     assert_int_equal(cmdline_parse("", &arg), ACT_NONE);
 }
 
