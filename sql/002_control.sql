@@ -89,14 +89,19 @@ CREATE FUNCTION audit_who(a audit_log) RETURNS text LANGUAGE sql IMMUTABLE AS $$
            || coalesce(' (ssh ' || nullif(split_part(a.ssh_client, ' ', 1), '') || ')', '')
 $$;
 
--- The last audited change of a campaign: who, when, from where.
-CREATE FUNCTION campaign_last_change(p_campaign_id text, OUT changed_by text, OUT changed_at timestamptz)
+-- Who made the campaign what it is now (its version p_version): the audit
+-- row that produced that version. A change without one (SQL typed by hand)
+-- gives no name, and the time of the row's last update.
+CREATE FUNCTION campaign_last_change(p_campaign_id text, p_version integer,
+                                     OUT changed_by text, OUT changed_at timestamptz)
 LANGUAGE sql STABLE AS $$
-    SELECT audit_who(a), a.created_at
-      FROM audit_log a
-     WHERE a.campaign_id = p_campaign_id AND a.to_version IS NOT NULL
-     ORDER BY a.to_version DESC, a.id DESC
-     LIMIT 1
+    SELECT (SELECT audit_who(a) FROM audit_log a
+             WHERE a.campaign_id = p_campaign_id AND a.to_version = p_version
+             ORDER BY a.id DESC LIMIT 1),
+           coalesce((SELECT a.created_at FROM audit_log a
+                      WHERE a.campaign_id = p_campaign_id AND a.to_version = p_version
+                      ORDER BY a.id DESC LIMIT 1),
+                    (SELECT c.updated_at FROM campaigns c WHERE c.id = p_campaign_id))
 $$;
 
 CREATE FUNCTION campaign_act(
@@ -156,11 +161,11 @@ BEGIN
            OR (p_action = 'cancel' AND c.status = 'cancelled')
            OR (p_action = 'launch' AND c.status IN ('active', 'scheduled')) THEN
             RETURN QUERY SELECT 'already'::text, c.id, c.status, c.version, c.current_revision, l.*, '{}'::jsonb
-                           FROM campaign_last_change(c.id) l;
+                           FROM campaign_last_change(c.id, c.version) l;
         ELSE
             RETURN QUERY SELECT 'conflict'::text, c.id, c.status, c.version, c.current_revision, l.*,
                                 jsonb_build_object('expected_version', p_expected_version)
-                           FROM campaign_last_change(c.id) l;
+                           FROM campaign_last_change(c.id, c.version) l;
         END IF;
         RETURN;
     END IF;
@@ -170,10 +175,10 @@ BEGIN
            OR (p_action = 'cancel' AND c.status = 'cancelled')
            OR (p_action = 'launch' AND c.status = 'active') THEN
             RETURN QUERY SELECT 'already'::text, c.id, c.status, c.version, c.current_revision, l.*, '{}'::jsonb
-                           FROM campaign_last_change(c.id) l;
+                           FROM campaign_last_change(c.id, c.version) l;
         ELSE
             RETURN QUERY SELECT 'invalid'::text, c.id, c.status, c.version, c.current_revision, l.*, '{}'::jsonb
-                           FROM campaign_last_change(c.id) l;
+                           FROM campaign_last_change(c.id, c.version) l;
         END IF;
         RETURN;
     END IF;

@@ -16,7 +16,8 @@ const char campaign_revisions_query[] =
     "                  WHERE v.campaign_id = r.campaign_id AND v.revision = r.revision), ''),"
     "       (extract(epoch FROM r.created_at) * 1000)::bigint,"
     "       (SELECT count(*) FROM deliveries d"
-    "         WHERE d.campaign_id = r.campaign_id AND d.revision = r.revision)"
+    "         WHERE d.campaign_id = r.campaign_id AND d.revision = r.revision"
+    "           AND d.status IN ('sent', 'bounced'))"
     "  FROM campaign_revisions r"
     " WHERE r.campaign_id = $1"
     " ORDER BY r.revision DESC LIMIT 20";

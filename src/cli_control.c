@@ -51,7 +51,7 @@ static bool parse_int(const char *s, int lo, int *out)
 static int parse(const char *cmd, int argc, char **argv, struct opts *o)
 {
     memset(o, 0, sizeof *o);
-    for (int i = 0; i < argc; i++) {
+    for (int i = 0; i < argc && argv[i]; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0) {

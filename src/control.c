@@ -404,9 +404,9 @@ void ctl_describe(const struct ctl_request *rq, const struct ctl_result *r, char
         describe_applied(rq, r, buf, n, " (this request was applied before)");
         break;
     case CTL_ALREADY:
-        snprintf(buf, n, "%s is already %s%s%s%s%s (version %d)", id, r->status,
-                 r->changed_by[0] ? ": by " : "", r->changed_by, r->changed_at[0] ? " at " : "",
-                 r->changed_at, r->version);
+        snprintf(buf, n, "%s is already %s: by %s%s%s (version %d)", id, r->status,
+                 r->changed_by[0] ? r->changed_by : "someone (no audit row)",
+                 r->changed_at[0] ? " at " : "", r->changed_at, r->version);
         break;
     case CTL_CONFLICT:
         snprintf(buf, n, "Conflict: %s was changed by %s at %s; it is now %s (version %d, you saw %d). "
@@ -433,10 +433,11 @@ void ctl_describe(const struct ctl_request *rq, const struct ctl_result *r, char
         snprintf(buf, n, "Failed to %s %s: %s", verb, rq->action == CTL_STOP_ALL ? "" : id, r->error);
         break;
     case CTL_UNKNOWN:
-        snprintf(buf, n, "Outcome unknown: %s of %s was in flight when the connection failed (%s); "
-                         "verifying by request id %.8s",
-                 ctl_action_name(rq->action), rq->action == CTL_STOP_ALL ? "all" : id, r->error,
-                 rq->request_id);
+        /* what matters first: a long server message must not push it off the line */
+        snprintf(buf, n, "Outcome unknown: %s of %s was in flight when the connection failed; "
+                         "verifying by request id %.8s (%.80s)",
+                 ctl_action_name(rq->action), rq->action == CTL_STOP_ALL ? "all" : id,
+                 rq->request_id, r->error);
         break;
     case CTL_NOT_APPLIED:
         snprintf(buf, n, "Not applied: the connection failed before %s of %s committed; "

@@ -41,9 +41,7 @@ void chrome_draw_header(struct ui *ui, const struct pane_data *d)
             ui->panes[i].ops->badge(ui->panes[i].st, d, badge, sizeof badge);
             if (form == 0 && badge[0])
                 snprintf(tabs[i], sizeof tabs[i], " %d %s (%s) ", i + 1, ui->panes[i].ops->title, badge);
-            else if (form == 0)
-                snprintf(tabs[i], sizeof tabs[i], " %d %s ", i + 1, ui->panes[i].ops->title);
-            else if (form == 1)
+            else if (form <= 1)
                 snprintf(tabs[i], sizeof tabs[i], " %d %s ", i + 1, ui->panes[i].ops->title);
             else
                 snprintf(tabs[i], sizeof tabs[i], " %d ", i + 1);

@@ -73,8 +73,23 @@ void control_begin(struct ui *ui, enum action_id a, const char *arg)
     /* the campaign: named on the command line, else the selected row */
     char id[64] = "";
     int to_rev = 0;
-    if (arg && *arg)
-        sscanf(arg, "%63s %d", id, &to_rev);
+    if (arg && *arg) {
+        size_t len = strcspn(arg, " \t");
+        snprintf(id, sizeof id, "%.*s", (int)(len < sizeof id ? len : sizeof id - 1), arg);
+        const char *rev = arg + len;
+        while (*rev == ' ' || *rev == '\t')
+            rev++;
+        if (*rev) {
+            char *end;
+            long v = strtol(rev, &end, 10);
+            if (*end || v < 1 || v > 1000000) {
+                snprintf(msg, sizeof msg, "'%.40s' is not a revision number.", rev);
+                chrome_message(ui, msg);
+                return;
+            }
+            to_rev = (int)v;
+        }
+    }
     const struct campaign *cp = NULL;
     if (id[0]) {
         cp = find_campaign(ui, id);

@@ -138,8 +138,7 @@ static void draw_detail(struct audit_state *s, const struct pane_data *d, const 
     snprintf(lines[n++], 400, "Campaign    %s", *e->campaign_id ? e->campaign_id : "-");
     snprintf(lines[n++], 400, "Status      %s -> %s", *e->from_status ? e->from_status : "-",
              *e->to_status ? e->to_status : "-");
-    snprintf(lines[n++], 400, "Version     %d -> %d%s", e->from_version, e->to_version,
-             e->revision ? "" : "");
+    snprintf(lines[n++], 400, "Version     %d -> %d", e->from_version, e->to_version);
     if (e->revision)
         snprintf(lines[n++], 400, "Revision    %d", e->revision);
     snprintf(lines[n++], 400, "Server saw  role %s, application %s, from %s", e->db_user, e->app,

@@ -143,6 +143,17 @@ static void test_outcomes(void **state)
     assert_non_null(strstr(msg, "now paused"));
     assert_int_equal(audit_rows(rq2.request_id), 0);
 
+    /* a change by hand (no audit row) names nobody rather than the last
+     * operator who did write one */
+    exec_sql("UPDATE campaigns SET name = 'renamed by hand', version = version + 1 WHERE id = 'cmp_2'");
+    ctl_request_init(&rq2, CTL_CANCEL, "cmp_2", v + 1);
+    run(&rq2, &res);
+    assert_int_equal(res.outcome, CTL_CONFLICT);
+    assert_string_equal(res.changed_by, "");
+    ctl_describe(&rq2, &res, msg, sizeof msg);
+    assert_non_null(strstr(msg, "changed by someone (no audit row) at "));
+    v++;
+
     /* not allowed from the status */
     ctl_request_init(&rq2, CTL_LAUNCH, "cmp_2", v + 1);
     run(&rq2, &res);
