@@ -150,7 +150,9 @@ asan:
 # ThreadSanitizer over the tests that run our threads (the database worker,
 # the console, the demo backend).
 TSAN_TESTS := unit tests/integration/dbworker.sh tests/integration/poller.sh \
-              tests/integration/backend_http.sh tests/e2e/console.sh tests/e2e/faults.sh
+              tests/integration/backend_http.sh tests/integration/control_db.sh \
+              tests/e2e/console.sh tests/e2e/faults.sh tests/e2e/race.sh \
+              tests/e2e/outcome_console.sh
 tsan:
 	$(Q)$(MAKE) --no-print-directory B=build-tsan OPT='-O1 -g' SAN='-fsanitize=thread' \
 	    TESTS='$(TSAN_TESTS)' check
