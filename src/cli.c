@@ -83,8 +83,10 @@ PGconn *cli_connect(const struct config *cfg)
 {
     char err[512];
     PGconn *conn = db_connect(cfg->dsn, CLI_CONNECT_TIMEOUT_MS, -1, err, sizeof err);
-    if (!conn)
+    if (!conn) {
         say(err);
+        oplog_write("error", NULL, NULL, err, json_pack("{s:s}", "component", "database"));
+    }
     return conn;
 }
 

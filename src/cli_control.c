@@ -116,25 +116,24 @@ static void print_preflight(const struct preflight *pf)
 }
 
 /* The campaign as the operator confirms it: name, status, version. */
+/* Returns 0, EXIT_CONFLICT when there is no such campaign, or EXIT_ERROR;
+ * err says why. */
 static int read_campaign(PGconn *conn, const char *id, char *name, size_t nsz, char *status,
-                         size_t ssz, int *version)
+                         size_t ssz, int *version, char *err, size_t errsz)
 {
-    char err[512];
     const char *p[1] = { id };
     PGresult *r = db_query(conn, "SELECT name, status, version FROM campaigns WHERE id = $1", 1, p,
-                           TIMEOUT_MS, -1, err, sizeof err);
+                           TIMEOUT_MS, -1, err, errsz);
     if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
         if (r)
-            db_error(err, sizeof err, "reading the campaign", conn, r);
-        cli_say(err);
+            db_error(err, errsz, "reading the campaign", conn, r);
         PQclear(r);
         return EXIT_ERROR;
     }
     if (PQntuples(r) != 1) {
-        snprintf(err, sizeof err, "no campaign %.64s", id);
-        cli_say(err);
+        snprintf(err, errsz, "No campaign %.64s", id);
         PQclear(r);
-        return EXIT_ERROR;
+        return EXIT_CONFLICT;
     }
     snprintf(name, nsz, "%s", PQgetvalue(r, 0, 0));
     snprintf(status, ssz, "%s", PQgetvalue(r, 0, 1));
@@ -209,6 +208,37 @@ static void print_result_json(const struct ctl_request *rq, const struct ctl_res
     json_decref(o);
 }
 
+/* An action that was refused before it reached the database (read-only,
+ * no such campaign, a failed pre-flight check, no connection): said on
+ * stderr, written to the log, and in JSON for scripts. */
+static int refuse(const struct opts *o, const struct ctl_request *rq, const struct ctl_identity *id,
+                  const char *outcome, int code, const char *msg, const struct preflight *pf)
+{
+    cli_say(msg);
+    json_t *ctx = json_pack("{s:s, s:s, s:s}", "action", ctl_action_name(rq->action), "campaign_id",
+                            rq->campaign_id, "outcome", outcome);
+    oplog_write(code == EXIT_ERROR ? "error" : "warn", rq->request_id, id->os_user, msg, ctx);
+    if (!o->json)
+        return code;
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "request_id", rq->request_id, "action",
+                          ctl_action_name(rq->action), "outcome", outcome, "campaign_id",
+                          rq->campaign_id, "message", msg);
+    if (j && pf) {
+        static const char *const level[] = { "ok", "warn", "fail" };
+        json_t *checks = json_array();
+        for (size_t i = 0; i < pf->n; i++)
+            json_array_append_new(checks, json_pack("{s:s, s:s}", "level", level[pf->checks[i].level],
+                                                    "text", pf->checks[i].text));
+        json_object_set_new(j, "preflight", checks);
+    }
+    if (j) {
+        json_dumpf(j, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+        fputc('\n', stdout);
+        json_decref(j);
+    }
+    return code;
+}
+
 static int report(const struct opts *o, const struct ctl_request *rq, const struct ctl_result *r,
                   const struct ctl_identity *id)
 {
@@ -244,13 +274,6 @@ static int cmd_action(const struct config *cfg, const char *cmd, enum ctl_action
         return usage_error(cmd, "--to-revision is for rollback only");
     if (!o.yes && !isatty(STDIN_FILENO))
         return usage_error(cmd, "asks for confirmation: run it from a terminal, or pass --yes");
-    if (cfg->read_only) {
-        char msg[200];
-        snprintf(msg, sizeof msg, "%s: read-only (read_only is set, by --read-only, "
-                                  "MARKETING_READ_ONLY or marketing.conf): nothing was changed", cmd);
-        cli_say(msg);
-        return EXIT_DENIED;
-    }
     struct ctl_identity ident;
     ctl_identity_from_process(&ident);
     struct ctl_request rq;
@@ -261,33 +284,39 @@ static int cmd_action(const struct config *cfg, const char *cmd, enum ctl_action
     rq.to_revision = o.to_revision;
     if (o.note)
         snprintf(rq.note, sizeof rq.note, "%s", o.note);
+    char msg[1024];
+    if (cfg->read_only) {
+        snprintf(msg, sizeof msg, "%s: read-only (read_only is set, by --read-only, "
+                                  "MARKETING_READ_ONLY or marketing.conf): nothing was changed", cmd);
+        return refuse(&o, &rq, &ident, "denied", EXIT_DENIED, msg, NULL);
+    }
 
-    PGconn *conn = cli_connect(cfg);
-    if (!conn)
-        return EXIT_ERROR;
+    char err[512];
+    PGconn *conn = db_connect(cfg->dsn, 10000, -1, err, sizeof err);
+    if (!conn) {
+        snprintf(msg, sizeof msg, "%s: nothing was sent", err);
+        return refuse(&o, &rq, &ident, "error", EXIT_ERROR, msg, NULL);
+    }
     /* Read what the operator acts on: its version is the compare-and-set
      * token, so a change made while the prompt waits is caught. */
     if (act == CTL_LAUNCH) {
         struct preflight pf;
-        char err[512];
-        if (preflight_run(conn, o.id, TIMEOUT_MS, -1, &pf, err, sizeof err) != 0) {
-            cli_say(err);
+        rc = preflight_run(conn, o.id, TIMEOUT_MS, -1, &pf, err, sizeof err);
+        if (rc != 0) {
             PQfinish(conn);
-            return EXIT_ERROR;
+            return refuse(&o, &rq, &ident, strncmp(err, "No campaign", 11) == 0 ? "not_found" : "error",
+                          EXIT_ERROR, err, NULL);
         }
         rq.expected_version = pf.version;
-        if (!o.json || !o.yes) {
-            fprintf(stderr, "Pre-flight for %s \"", o.id);
-            san_fputs(pf.name, stderr, 0);
-            fprintf(stderr, "\" (%s, version %d):\n", pf.status, pf.version);
-            print_preflight(&pf);
-        }
+        /* the check goes to stderr, so it is seen even with --json */
+        fprintf(stderr, "Pre-flight for %s \"", o.id);
+        san_fputs(pf.name, stderr, 0);
+        fprintf(stderr, "\" (%s, version %d):\n", pf.status, pf.version);
+        print_preflight(&pf);
         if (pf.blocked && ctl_allowed(act, pf.status)) {
-            char msg[200];
             snprintf(msg, sizeof msg, "launch %s: refused: a pre-flight check failed (above)", o.id);
-            cli_say(msg);
             PQfinish(conn);
-            return EXIT_CONFLICT;
+            return refuse(&o, &rq, &ident, "refused", EXIT_CONFLICT, msg, &pf);
         }
         if (!o.yes && ctl_allowed(act, pf.status)) {
             bool by_name = pf.reachable > cfg->confirm_name_above;
@@ -306,10 +335,12 @@ static int cmd_action(const struct config *cfg, const char *cmd, enum ctl_action
     } else if (act != CTL_STOP_ALL) {
         char name[256], status[32];
         int version;
-        rc = read_campaign(conn, o.id, name, sizeof name, status, sizeof status, &version);
+        rc = read_campaign(conn, o.id, name, sizeof name, status, sizeof status, &version, err,
+                           sizeof err);
         if (rc) {
             PQfinish(conn);
-            return rc;
+            return refuse(&o, &rq, &ident, rc == EXIT_CONFLICT ? "not_found" : "error", EXIT_ERROR,
+                          err, NULL);
         }
         rq.expected_version = version;
         if (!o.yes && ctl_allowed(act, status)) {
@@ -337,7 +368,6 @@ static int cmd_action(const struct config *cfg, const char *cmd, enum ctl_action
 
     struct ctl_result res;
     if (ctl_execute(conn, &rq, &ident, TIMEOUT_MS, -1, &res) != 0 && res.outcome == CTL_UNKNOWN) {
-        char msg[1024];
         ctl_describe(&rq, &res, msg, sizeof msg);
         ctl_log(&rq, &res, &ident, msg);
         cli_say(msg);
@@ -398,7 +428,7 @@ static int cmd_show(const struct config *cfg, int argc, char **argv)
         cli_say(err);
         rc = EXIT_ERROR;
     } else if (PQntuples(c) != 1) {
-        snprintf(err, sizeof err, "no campaign %.64s", o.id);
+        snprintf(err, sizeof err, "No campaign %.64s", o.id);
         cli_say(err);
         rc = EXIT_ERROR;
     } else if (o.json) {
@@ -411,8 +441,8 @@ static int cmd_show(const struct config *cfg, int argc, char **argv)
         for (int i = 0; i < PQnfields(c); i++) {
             const char *v = PQgetvalue(c, 0, i);
             bool num = (i >= 4 && i <= 5) || (i >= 8 && i <= 9) || i >= 15;
-            json_object_set_new(obj, names[i], num ? json_integer(db_i64(c, 0, i))
-                                               : (json_string(v) ? json_string(v) : json_null()));
+            json_t *sv = num ? json_integer(db_i64(c, 0, i)) : json_string(v);
+            json_object_set_new(obj, names[i], sv ? sv : json_null());
         }
         json_t *ra = json_array();
         for (int i = 0; i < PQntuples(revs); i++)
@@ -557,10 +587,10 @@ static int cmd_audit(const struct config *cfg, int argc, char **argv)
 }
 
 /* A CSV field: quoted when it must be, and defused for spreadsheets (a
- * leading = + - @ would be a formula). */
+ * leading = + - @, tab or CR would start a formula). */
 static void csv_field(const char *s, FILE *f, bool last)
 {
-    bool formula = strchr("=+-@", s[0]) && s[0];
+    bool formula = s[0] && strchr("=+-@\t\r", s[0]);
     bool quote = formula || strpbrk(s, ",\"\r\n") != NULL;
     if (quote)
         fputc('"', f);
@@ -589,6 +619,14 @@ static int cmd_recipients(const struct config *cfg, int argc, char **argv)
         return EXIT_ERROR;
     char err[512];
     const char *p[1] = { o.id };
+    char name[256], status[32];
+    int version;
+    rc = read_campaign(conn, o.id, name, sizeof name, status, sizeof status, &version, err, sizeof err);
+    if (rc) {
+        cli_say(err);
+        PQfinish(conn);
+        return EXIT_ERROR;
+    }
     PGresult *r = db_query(conn,
                            "SELECT contact_id, email, revision, status,"
                            "       coalesce(to_char(sent_at, 'YYYY-MM-DD\"T\"HH24:MI:SSOF'), '')"

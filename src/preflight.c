@@ -183,7 +183,7 @@ int preflight_run(PGconn *conn, const char *id, int timeout_ms, int cancel_fd,
     if (rc != 0)
         return rc;
     if (PQntuples(c) != 1) {
-        snprintf(err, errsz, "no campaign %.60s", id);
+        snprintf(err, errsz, "No campaign %.60s", id);
         PQclear(c);
         return 1;
     }
