@@ -325,13 +325,14 @@ static int run_preflight(struct dbworker *w, PGconn *conn)
     int rc = pf ? preflight_run(conn, id, QUERY_TIMEOUT_MS, w->stop_pipe[0], pf, err, sizeof err) : 1;
     if (!pf)
         snprintf(err, sizeof err, "out of memory");
-    free(id);
     pthread_mutex_lock(&w->lock);
     if (rc == 0)
         w->pf = *pf;
+    snprintf(w->pf.id, sizeof w->pf.id, "%s", id); /* whose answer this is, even a failed one */
     snprintf(w->pf_err, sizeof w->pf_err, "%s", rc == 0 ? "" : err);
     w->pf_ready = true;
     pthread_mutex_unlock(&w->lock);
+    free(id);
     free(pf);
     wake(w);
     if (rc < 0) {

@@ -258,8 +258,13 @@ static void add_alerts(struct ui *ui, struct preflight *pf)
 void control_take_news(struct ui *ui)
 {
     struct confirm *c = &ui->confirm;
+    struct preflight pf;
+    char pf_err[512];
+    /* an answer for an earlier dialog (closed meanwhile) is not this one's */
     if (ui->mode == MODE_CONFIRM && c->pf_wait &&
-        dbworker_take_preflight(ui->db, &c->pf, c->pf_err, sizeof c->pf_err)) {
+        dbworker_take_preflight(ui->db, &pf, pf_err, sizeof pf_err) && strcmp(pf.id, c->id) == 0) {
+        c->pf = pf;
+        snprintf(c->pf_err, sizeof c->pf_err, "%s", pf_err);
         c->pf_wait = false;
         if (!c->pf_err[0]) {
             add_alerts(ui, &c->pf);
