@@ -274,7 +274,7 @@ static void test_preflight(void **state)
     assert_true(fail_split);
     assert_true(pf.blocked);
     assert_int_equal(preflight_run(conn, "cmp_none", 10000, -1, &pf, err, sizeof err), 1);
-    assert_non_null(strstr(err, "no campaign"));
+    assert_non_null(strstr(err, "No campaign"));
 }
 
 /* The worker: an action goes through, its outcome comes back, and a second
