@@ -21,7 +21,7 @@ SYSCONFDIR ?= /etc
 
 B ?= build
 CC ?= cc
-PKGS := ncursesw libpq libcurl jansson
+PKGS := ncursesw libpq libcurl jansson yaml-0.1
 TEST_PKGS := cmocka
 BACKEND_PKGS := libpq jansson libmicrohttpd
 
@@ -63,8 +63,11 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 ITEST_SRC := $(wildcard tests/integration/test_*.c)
 SQL := $(sort $(wildcard sql/[0-9]*.sql))
 THEMES := $(sort $(wildcard themes/*.theme))
+RULES := rules/marketing.rules.yml
+RUNBOOKS := $(sort $(wildcard rules/runbooks/*.md))
 
-CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/migrations.o $(B)/obj/gen/themes.o
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/migrations.o $(B)/obj/gen/themes.o \
+            $(B)/obj/gen/rules.o
 UI_OBJ := $(UI_SRC:%.c=$(B)/obj/%.o)
 BACKEND_OBJ := $(BACKEND_SRC:%.c=$(B)/obj/%.o)
 GEN_OBJ := $(GEN_SRC:%.c=$(B)/obj/%.o)
@@ -88,6 +91,11 @@ $(B)/gen/themes.c: $(THEMES) tools/embed-themes.sh
 	$(call msg,GEN,$@)
 	@mkdir -p $(@D)
 	$(Q)sh tools/embed-themes.sh $(THEMES) >$@.tmp && mv $@.tmp $@
+
+$(B)/gen/rules.c: $(RULES) $(RUNBOOKS) tools/embed-rules.sh
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)sh tools/embed-rules.sh $(RULES) $(RUNBOOKS) >$@.tmp && mv $@.tmp $@
 
 $(B)/obj/gen/%.o: $(B)/gen/%.c
 	$(call msg,CC,$<)
@@ -188,7 +196,7 @@ coverage:
 	@tail -n 3 build-cov/coverage.txt
 
 LINT_SRC := $(wildcard src/*.c ui/*.c demo/*/*.c)
-lint: $(B)/gen/migrations.c $(B)/gen/themes.c
+lint: $(B)/gen/migrations.c $(B)/gen/themes.c $(B)/gen/rules.c
 	$(call msg,CPPCHECK,'src ui demo')
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	    --inline-suppr --std=c11 -Isrc -Iui $(LINT_SRC)
