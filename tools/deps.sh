@@ -7,7 +7,7 @@ libncurses-dev libpq-dev libcurl4-openssl-dev libjansson-dev libcmocka-dev
 libmicrohttpd-dev libyaml-dev
 postgresql postgresql-client tmux curl ca-certificates procps util-linux
 prometheus gcovr cppcheck clang clang-tidy libclang-rt-14-dev
-htop btop python3"
+htop btop python3 python3-prometheus-client time"
 missing=""
 for p in $pkgs; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
