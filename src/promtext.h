@@ -18,8 +18,9 @@
  * Bounded: a line longer than PROMTEXT_MAX_LINE, more than
  * PROMTEXT_MAX_LABELS labels on one sample or more than PROMTEXT_MAX_SAMPLES
  * samples in one body is an error. Memory beyond the body is two line-sized
- * scratch buffers plus about 24 bytes per sample and per metric name (for
- * the duplicate checks). */
+ * scratch buffers plus a table for the duplicate checks: 24-byte slots kept
+ * at most half full, so about 50 bytes per sample (75 while it doubles), and
+ * a little per metric name (bench/README.md measures it). */
 #ifndef MARKETING_PROMTEXT_H
 #define MARKETING_PROMTEXT_H
 
