@@ -379,7 +379,7 @@ void rules_format_value(char *buf, size_t n, double v)
         if (strtod(e, NULL) == v)
             break;
     }
-    int exp = atoi(strchr(e, 'e') + 1);
+    int exp = (int)strtol(strchr(e, 'e') + 1, NULL, 10);
     if (exp < -4 || exp >= 6) { /* Go's %v: 'g', shortest, decided with precision 6 */
         /* Go: 1e+06, 1.234567e+06: mantissa as %e, exponent at least two digits */
         char mant[32];
@@ -426,7 +426,9 @@ struct out {
 
 static void put(struct out *o, const char *s, size_t len)
 {
-    if (o->len + len + 1 > o->cap) {
+    if (o->oom)
+        return;
+    if (o->len + len + 1 > o->cap || !o->s) {
         size_t cap = (o->len + len + 1) * 2;
         char *g = realloc(o->s, cap);
         if (!g) {
@@ -463,17 +465,18 @@ static void expand_action(struct out *o, const char *a, size_t len, double value
         put(o, "%", 1);
         return;
     }
-    int digits;
-    char tail;
-    if (sscanf(act, "printf \"%%.%df\" $value%c", &digits, &tail) == 1 && digits >= 0 && digits < 20) {
-        snprintf(buf, sizeof buf, "%.*f", digits, value);
-        put(o, buf, strlen(buf));
-        return;
+    static const char pf[] = "printf \"%.";
+    if (strncmp(act, pf, sizeof pf - 1) == 0) {
+        char *end;
+        long digits = strtol(act + sizeof pf - 1, &end, 10);
+        if (end > act + sizeof pf - 1 && strcmp(end, "f\" $value") == 0 && digits >= 0 && digits < 20) {
+            snprintf(buf, sizeof buf, "%.*f", (int)digits, value);
+            put(o, buf, strlen(buf));
+            return;
+        }
     }
     const char *name = NULL;
-    if (strncmp(act, "$labels.", 8) == 0)
-        name = act + 8;
-    else if (strncmp(act, ".Labels.", 8) == 0)
+    if (strncmp(act, "$labels.", 8) == 0 || strncmp(act, ".Labels.", 8) == 0)
         name = act + 8;
     if (name && label_name_ok(name)) {
         for (size_t i = 0; i < nl; i++)
