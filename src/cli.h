@@ -25,6 +25,9 @@ struct pg_conn *cli_connect(const struct config *cfg);
  * -1 when name is none of them. */
 int cli_control(const struct config *cfg, const char *name, int argc, char **argv);
 
+/* marketing query 'EXPR' [--json]: PromQL on the console's own scrapes. */
+int cli_query(const struct config *cfg, int argc, char **argv);
+
 /* Runs the interactive console; supplied by ui/ (the only curses code). */
 typedef int (*cli_console_fn)(const struct config *cfg);
 

@@ -115,7 +115,7 @@ static void format_bytes(char *out, size_t outsz, size_t v)
 
 /* Reads the bearer token: NULL with *tok NULL when none is configured; -1
  * with a message naming the file when it cannot be used. */
-static int load_token(const char *path, char **tok, char *err, size_t errsz)
+int poller_load_token(const char *path, char **tok, char *err, size_t errsz)
 {
     *tok = NULL;
     if (!path || !*path)
@@ -633,7 +633,7 @@ static void round_begin(struct poller *p, int64_t now)
     p->round_started = now;
     char err[256];
     char *token = NULL;
-    int trc = load_token(p->token_file, &token, err, sizeof err);
+    int trc = poller_load_token(p->token_file, &token, err, sizeof err);
     for (size_t t = 0; t < p->n_targets; t++) {
         struct job *j = &p->jobs[t];
         if (trc != 0) {
@@ -671,7 +671,7 @@ static void probe_begin(struct poller *p, struct job *j, int64_t now)
     char err[256];
     char *token = NULL;
     j->next = now + p->interval_ms;
-    if (load_token(p->token_file, &token, err, sizeof err) != 0) {
+    if (poller_load_token(p->token_file, &token, err, sizeof err) != 0) {
         j->started = now;
         job_record(j, err, 0);
         return;
@@ -797,7 +797,7 @@ struct poller *poller_start(const struct poller_opts *o, int wake_fd, char *err,
             return NULL;
         }
     char *token = NULL;
-    if (load_token(o->token_file, &token, err, errsz) != 0)
+    if (poller_load_token(o->token_file, &token, err, errsz) != 0)
         return NULL;
     free_token(&token);
 

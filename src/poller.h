@@ -92,6 +92,12 @@ struct poll_snapshot {
 
 struct poller;
 
+/* Reads a bearer token file: 0 with *tok NULL when path is NULL or "";
+ * -1 with a message naming the file when it is missing, unreadable, empty,
+ * malformed, or readable by group or others (like libpq's password file).
+ * The caller frees *tok. */
+int poller_load_token(const char *path, char **tok, char *err, size_t errsz);
+
 /* Starts the poller. Copies what it needs from o. Fails (NULL, a message in
  * err) on bad options or a token file that is missing, unreadable, empty,
  * malformed or readable by group or others. */
