@@ -31,3 +31,39 @@ void listview_fit(struct listview *lv, size_t n, size_t rows)
     if (rows > 0 && lv->top + rows > n)
         lv->top = n > rows ? n - rows : 0;
 }
+
+enum list_step listview_keys(struct listview *lv, enum action_id a, size_t n, size_t page,
+                             bool *detail, bool filter_set)
+{
+    if (*detail) {
+        if (a != ACT_BACK)
+            return LIST_IGNORED;
+        *detail = false;
+        return LIST_REDRAW;
+    }
+    if (listview_move(lv, a, n, page))
+        return LIST_MOVED;
+    if (a == ACT_OPEN && lv->sel < n) {
+        *detail = true;
+        return LIST_MOVED;
+    }
+    if (a == ACT_BACK && filter_set)
+        return LIST_CLEAR_FILTER;
+    return LIST_IGNORED;
+}
+
+bool listview_click(struct listview *lv, int row, size_t n)
+{
+    if (row < 2 || lv->top + (size_t)(row - 2) >= n)
+        return false;
+    lv->sel = lv->top + (size_t)(row - 2);
+    return true;
+}
+
+bool listview_accepts(enum action_id a, bool detail)
+{
+    if (detail)
+        return a == ACT_BACK;
+    return a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP || a == ACT_TOP ||
+           a == ACT_BOTTOM || a == ACT_OPEN || a == ACT_BACK || a == ACT_FILTER;
+}

@@ -217,26 +217,18 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
 static enum pane_result action(void *st, const struct pane_data *d, enum action_id a)
 {
     struct audit_state *s = st;
-    if (s->detail) {
-        if (a == ACT_BACK) {
-            s->detail = false;
-            return PANE_REDRAW;
-        }
-        return PANE_IGNORED;
-    }
-    if (listview_move(&s->lv, a, s->nview, s->page)) {
+    switch (listview_keys(&s->lv, a, s->nview, s->page, &s->detail, s->filter[0] != '\0')) {
+    case LIST_MOVED:
         remember(s, d);
         return PANE_REDRAW;
-    }
-    if (a == ACT_OPEN && s->lv.sel < s->nview) {
-        remember(s, d);
-        s->detail = true;
-        return PANE_REDRAW;
-    }
-    if (a == ACT_BACK && s->filter[0]) {
+    case LIST_CLEAR_FILTER:
         s->filter[0] = '\0';
         rebuild(s, d);
         return PANE_REDRAW;
+    case LIST_REDRAW:
+        return PANE_REDRAW;
+    case LIST_IGNORED:
+        break;
     }
     return PANE_IGNORED;
 }
@@ -261,19 +253,14 @@ static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
 static void click(void *st, const struct pane_data *d, int row)
 {
     struct audit_state *s = st;
-    if (s->detail || row < 2 || s->lv.top + (size_t)(row - 2) >= s->nview)
-        return;
-    s->lv.sel = s->lv.top + (size_t)(row - 2);
-    remember(s, d);
+    if (!s->detail && listview_click(&s->lv, row, s->nview))
+        remember(s, d);
 }
 
 static bool accepts(void *st, enum action_id a)
 {
     const struct audit_state *s = st;
-    if (s->detail)
-        return a == ACT_BACK;
-    return a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP ||
-           a == ACT_TOP || a == ACT_BOTTOM || a == ACT_OPEN || a == ACT_BACK || a == ACT_FILTER;
+    return listview_accepts(a, s->detail);
 }
 
 const struct pane_ops audit_pane = {

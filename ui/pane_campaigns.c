@@ -382,10 +382,8 @@ static const char *detail_id(void *st, const struct pane_data *d)
 static void click(void *st, const struct pane_data *d, int row)
 {
     struct campaigns_state *s = st;
-    if (s->detail || row < 2 || s->lv.top + (size_t)(row - 2) >= s->nview)
-        return;
-    s->lv.sel = s->lv.top + (size_t)(row - 2);
-    remember_selection(s, d);
+    if (!s->detail && listview_click(&s->lv, row, s->nview))
+        remember_selection(s, d);
 }
 
 static const struct campaign *selected(void *st, const struct pane_data *d)
@@ -401,10 +399,9 @@ static bool accepts(void *st, enum action_id a)
     const struct campaigns_state *s = st;
     if (a >= ACT_LAUNCH && a <= ACT_RETRY_FAILED)
         return true; /* in the list and in the details alike */
-    if (s->detail)
+    if (s->detail) /* details: Esc, and Up/Down step through the campaigns */
         return a == ACT_BACK || a == ACT_DOWN || a == ACT_UP;
-    return a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP || a == ACT_TOP || a == ACT_BOTTOM || a == ACT_OPEN || a == ACT_BACK || a == ACT_FILTER || a == ACT_SORT ||
-           a == ACT_REVERSE;
+    return listview_accepts(a, false) || a == ACT_SORT || a == ACT_REVERSE;
 }
 
 const struct pane_ops campaigns_pane = {

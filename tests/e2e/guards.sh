@@ -47,6 +47,24 @@ bad=$(sql "SELECT id FROM campaigns WHERE status = 'draft' AND id <> '$draft' OR
     expect_screen 3 "Nothing done"
     eq "refused launch" "$(sql "SELECT status FROM campaigns WHERE id = '$bad'")" draft
 }
+
+# --- the Audit log screen: the launch is there, whole, and the filter finds it
+keys 5
+expect_screen 10 "Audit log  newest"
+keys /
+keys -l "campaign:$draft action:launch"
+keys Enter
+expect_screen 5 "Audit log  1 of [0-9]+  filter: campaign:$draft action:launch"
+keys Enter
+expect_screen 3 "Audit entry"
+expect_screen 3 "Status      draft -> active"
+expect_screen 3 "Client said OS user $(id -un)"
+keys Escape
+expect_screen 3 "Audit log  1 of"
+keys Escape
+expect_screen 3 "Audit log  newest"
+keys 5
+expect_screen 3 "Campaigns  14"
 keys q
 wait_for 5 console_exited || fail "the console did not quit"
 tm kill-server
