@@ -35,6 +35,10 @@ const struct action_def action_defs[ACT_COUNT] = {
     [ACT_RETRY_FAILED] = { ACT_RETRY_FAILED, "retry-failed", "F", SCOPE_CAMPAIGNS, "send the failed deliveries again", NULL, true },
     [ACT_STOP_ALL] = { ACT_STOP_ALL, "stop-all", "!", SCOPE_GLOBAL, "pause every active campaign", NULL, true },
     [ACT_AUDIT] = { ACT_AUDIT, "audit", "5 A", SCOPE_GLOBAL, "the Audit log (again: back)", NULL, false },
+    [ACT_JUMP] = { ACT_JUMP, "jump", "c", SCOPE_ALERTS, "the campaign the alert names, in Campaigns", "campaign", false },
+    [ACT_ACK] = { ACT_ACK, "ack", "a", SCOPE_ALERTS, "acknowledge the alert (a comment and an expiry)", "ack", false },
+    [ACT_SNOOZE] = { ACT_SNOOZE, "snooze", "z", SCOPE_ALERTS, "snooze the alert until an expiry (a comment)", "snooze", false },
+    [ACT_UNACK] = { ACT_UNACK, "unack", "u", SCOPE_ALERTS, "end the alert's acknowledgement or snooze", NULL, false },
 };
 
 static const struct { int code; const char *name; } key_names[] = {
@@ -173,13 +177,15 @@ const char *keymap_keys(const struct keymap *km, enum action_id a, char *buf, si
 
 static const char *scope_title(enum action_scope s)
 {
-    return s == SCOPE_GLOBAL ? "Everywhere" : s == SCOPE_LIST ? "In a list" : "Campaigns";
+    static const char *const t[] = { [SCOPE_GLOBAL] = "Everywhere", [SCOPE_LIST] = "In a list",
+                                     [SCOPE_CAMPAIGNS] = "Campaigns", [SCOPE_ALERTS] = "Alerts" };
+    return t[s];
 }
 
 size_t keymap_help_lines(const struct keymap *km, char *out, size_t width, size_t max)
 {
     size_t n = 0;
-    for (int s = SCOPE_GLOBAL; s <= SCOPE_CAMPAIGNS; s++) {
+    for (int s = SCOPE_GLOBAL; s <= SCOPE_LAST; s++) {
         if (n < max)
             snprintf(out + n++ * width, width, "%s", scope_title((enum action_scope)s));
         for (int a = 1; a < ACT_COUNT && n < max; a++) {
@@ -234,7 +240,7 @@ void keymap_print_man(FILE *out)
     struct keymap km;
     keymap_init(&km);
     fputs(".TS\nl l l.\n", out);
-    for (int s = SCOPE_GLOBAL; s <= SCOPE_CAMPAIGNS; s++) {
+    for (int s = SCOPE_GLOBAL; s <= SCOPE_LAST; s++) {
         for (int a = 1; a < ACT_COUNT; a++) {
             if ((int)action_defs[a].scope != s)
                 continue;

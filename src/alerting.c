@@ -102,7 +102,22 @@ static void annotate(const struct alert_rule *r, struct alert *a, const struct a
     a->description = desc ? rules_expand(desc, in->value, in->labels, in->n_labels) : NULL;
 }
 
+static int update(struct alert_rule_state *s, const struct alert_input *in, size_t n, int64_t now_ms,
+                  const char *stale_why);
+
 int alert_update(struct alert_rule_state *s, const struct alert_input *in, size_t n, int64_t now_ms)
+{
+    return update(s, in, n, now_ms, NULL);
+}
+
+int alert_update_partial(struct alert_rule_state *s, const struct alert_input *in, size_t n, int64_t now_ms,
+                         const char *why)
+{
+    return update(s, in, n, now_ms, why ? why : "no data");
+}
+
+static int update(struct alert_rule_state *s, const struct alert_input *in, size_t n, int64_t now_ms,
+                  const char *stale_why)
 {
     const struct alert_rule *r = s->rule;
     /* which alert each input is, making new ones as needed */
@@ -154,7 +169,9 @@ int alert_update(struct alert_rule_state *s, const struct alert_input *in, size_
     for (size_t k = 0; k < s->n; k++) {
         struct alert *a = &s->v[k];
         bool drop = false;
-        if (!seen[k]) {
+        if (!seen[k] && stale_why) {
+            /* not seen, but the data is not whole: it stays as it is */
+        } else if (!seen[k]) {
             bool keep_firing = false;
             if (a->state == ALERT_FIRING && r->keep_firing_for_ms > 0) {
                 if (!a->keep_firing_since_ms)
@@ -172,7 +189,8 @@ int alert_update(struct alert_rule_state *s, const struct alert_input *in, size_
             a->keep_firing_since_ms = 0;
             a->resolved_at_ms = 0;
         }
-        if (!drop && a->state == ALERT_PENDING && now_ms - a->active_at_ms >= r->for_ms) {
+        if (!drop && a->state == ALERT_PENDING && (seen[k] || !stale_why) &&
+            now_ms - a->active_at_ms >= r->for_ms) {
             a->state = ALERT_FIRING;
             a->fired_at_ms = now_ms;
         }
@@ -184,8 +202,8 @@ int alert_update(struct alert_rule_state *s, const struct alert_input *in, size_
     s->n = w;
     free(seen);
     s->last_eval_ms = now_ms;
-    s->no_data = false;
-    s->why[0] = '\0';
+    s->no_data = stale_why != NULL;
+    snprintf(s->why, sizeof s->why, "%s", stale_why ? stale_why : "");
     return 0;
 }
 

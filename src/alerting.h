@@ -5,10 +5,12 @@
  * minutes to be shown so, as Prometheus keeps it for Alertmanager); a
  * pending one that goes away is dropped.
  *
- * One thing differs on purpose: an evaluation that could not look at fresh
- * data (the scrape failed, the series went stale, the query failed) does
- * not resolve anything. It freezes every state and says "no data", so a
- * dead target never quietly resolves an alert. */
+ * One thing differs on purpose: an evaluation that could not look at whole
+ * data (a scrape failed) resolves nothing: what it sees may still raise
+ * and fire alerts, but an alert it does not see keeps its state, and the
+ * rule says "no data"; one that could not run at all (no scrape yet, the
+ * query failed) freezes every state. So a dead target never quietly
+ * resolves an alert. */
 #ifndef MARKETING_ALERTING_H
 #define MARKETING_ALERTING_H
 
@@ -54,6 +56,14 @@ void alert_rule_state_free(struct alert_rule_state *s);
 /* An evaluation at now_ms that returned these series. Returns 0, or -1 when
  * memory ran out (the states are then as before). */
 int alert_update(struct alert_rule_state *s, const struct alert_input *in, size_t n, int64_t now_ms);
+
+/* An evaluation at now_ms over data that is not whole (a target's scrape
+ * failed): the series it returned are applied as alert_update does (new
+ * ones go pending, pending ones fire once `for` has passed), but an alert
+ * it did not return keeps its state, neither resolved nor dropped, and the
+ * rule says no data with why. */
+int alert_update_partial(struct alert_rule_state *s, const struct alert_input *in, size_t n, int64_t now_ms,
+                         const char *why);
 
 /* An evaluation at now_ms that could not run on fresh data: every state
  * stays, marked no data, with why. */

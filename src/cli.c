@@ -29,6 +29,8 @@ static void usage(FILE *out)
         "       marketing [options] audit [--campaign ID] [--user U] [--action A] [--limit N] [--json]\n"
         "       marketing [options] recipients ID [--csv]\n"
         "       marketing [options] query 'EXPR' [--json]\n"
+        "       marketing [options] alerts [--json] [--wait TIME] [--rules]\n"
+        "       marketing [options] watch [--json] [--interval TIME] [--count N] [--query EXPR]...\n"
         "       marketing [options] db migrate|version\n"
         "       marketing config sample|man|keys\n"
         "\n"
@@ -338,7 +340,8 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
     argv += i;
     if (argc == 0 || !(strcmp(argv[0], "db") == 0 || strcmp(argv[0], "campaigns") == 0 ||
                        strcmp(argv[0], "config") == 0 || strcmp(argv[0], "help") == 0 ||
-                       strcmp(argv[0], "query") == 0)) {
+                       strcmp(argv[0], "query") == 0 || strcmp(argv[0], "alerts") == 0 ||
+                       strcmp(argv[0], "watch") == 0)) {
         char err[512];
         if (oplog_open(cfg.log_file, err, sizeof err) != 0) {
             say(err);
@@ -356,6 +359,10 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
         rc = cmd_config(argc - 1, argv + 1);
     else if (strcmp(argv[0], "query") == 0)
         rc = cli_query(&cfg, argc - 1, argv + 1);
+    else if (strcmp(argv[0], "alerts") == 0)
+        rc = cli_alerts(&cfg, argc - 1, argv + 1);
+    else if (strcmp(argv[0], "watch") == 0)
+        rc = cli_watch(&cfg, argc - 1, argv + 1);
     else if (strcmp(argv[0], "help") == 0) {
         usage(stdout);
         rc = EXIT_OK;

@@ -28,6 +28,13 @@ int cli_control(const struct config *cfg, const char *name, int argc, char **arg
 /* marketing query 'EXPR' [--json]: PromQL on the console's own scrapes. */
 int cli_query(const struct config *cfg, int argc, char **argv);
 
+/* marketing alerts [--json] [--wait TIME] [--rules]: the rules and their states. */
+int cli_alerts(const struct config *cfg, int argc, char **argv);
+
+/* marketing watch [--json] [--interval TIME] [--count N] [--query EXPR]...:
+ * one line per interval from the console's engine. */
+int cli_watch(const struct config *cfg, int argc, char **argv);
+
 /* Runs the interactive console; supplied by ui/ (the only curses code). */
 typedef int (*cli_console_fn)(const struct config *cfg);
 

@@ -40,6 +40,18 @@ const struct opt_def config_options[] = {
       "How often the endpoints are read." },
     { "scrape_timeout", OPT_DURATION, "5s", OFF(scrape_timeout_ms), "100ms", "1m",
       "How long one request to an endpoint may take before it counts as failed." },
+    { "rule_file", OPT_STRING, "", OFF(rule_file), NULL, NULL,
+      "A Prometheus rule file (the YAML a Prometheus server loads) whose alerting rules the "
+      "console evaluates on its own scrapes of metrics_url; recording rules are read and "
+      "skipped. An alert's runbook annotation names a file NAME.md in a runbooks folder beside "
+      "it. Empty: the shipped rules, the marketing system's four (marketing alerts --rules "
+      "prints them)." },
+    { "series_history", OPT_DURATION, "1h", OFF(series_history_ms), "1m", "24h",
+      "How long the samples of the series that rules select are kept (the others keep their "
+      "latest value only)." },
+    { "series_max_samples", OPT_INT, "2000000", OFF(series_max_samples), "1000", "100000000",
+      "The most samples the series store holds, about 40 bytes each; past it the oldest "
+      "samples of the longest series go first." },
     { "ascii", OPT_BOOL, "false", OFF(ascii), NULL, NULL,
       "Draw with 7-bit ASCII only (borders, graphs, glyphs), whatever the locale says. "
       "A locale that is not UTF-8 turns this on by itself." },
@@ -600,4 +612,29 @@ void config_print_man(FILE *out)
         fprintf(out, ".TP\n\\fB%s\\fR = \\fI%s\\fR (default: %s%s%s)\n%s\n", o->name,
                 type_name(o->type), q, o->def, q, o->doc);
     }
+}
+
+size_t config_split_list(const char *list, char bufs[][1024], const char **urls, size_t max)
+{
+    size_t n = 0;
+    const char *p = list ? list : "";
+    while (*p && n < max) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        while (len && *p == ' ') {
+            p++;
+            len--;
+        }
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len) {
+            snprintf(bufs[n], 1024, "%.*s", (int)len, p);
+            urls[n] = bufs[n];
+            n++;
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return n;
 }

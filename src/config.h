@@ -24,6 +24,9 @@ struct config {
     char *token_file;     /* bearer token for the endpoints; "" = none */
     int scrape_ms;        /* how often endpoints are read */
     int scrape_timeout_ms;
+    char *rule_file;      /* Prometheus rule file evaluated here; "" = the shipped rules */
+    int series_history_ms; /* history kept for the series rules select */
+    int series_max_samples; /* the series store's cap */
     bool ascii;           /* 7-bit output whatever the locale says */
     char *theme;          /* a theme name: themes/NAME.theme */
     bool no_color;        /* no colour escapes at all (NO_COLOR does the same) */
@@ -90,6 +93,11 @@ int config_load_file(struct config *cfg, const char *path, const char **used,
 
 /* Applies MARKETING_<NAME> variables from envp (NULL-terminated). */
 int config_load_env(struct config *cfg, char *const *envp, struct config_errors *errs);
+
+/* Splits a comma-separated list (metrics_url) into at most max items,
+ * trimmed of spaces, empty ones skipped: item i is copied into bufs[i]
+ * and urls[i] points at it. Returns the count. */
+size_t config_split_list(const char *list, char bufs[][1024], const char **urls, size_t max);
 
 /* Prints the effective configuration, each value with its source. Secrets
  * in the DSN (password) are shown as ***. */

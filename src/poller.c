@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "healthjson.h"
 #include "promtext.h"
+#include "ruleng.h"
 #include "threadwait.h"
 #include "wakepipe.h"
 
@@ -51,6 +52,7 @@ struct job {
     char errbuf[CURL_ERROR_SIZE];
     bool busy;                   /* in the multi handle */
     int64_t started;             /* monotonic ms */
+    int64_t started_real;        /* epoch ms, for the series store */
     int64_t next;                /* monotonic ms: the next try (health, ready) */
     /* metrics */
     struct poll_scrape *last;    /* the last good scrape */
@@ -78,6 +80,7 @@ struct poller {
     bool round_busy, round_good;
     int64_t round_started, round_next;
     uint64_t rounds;
+    struct ruleng *eng;          /* NULL: no rules evaluated here */
     struct rate_point *hist;     /* a ring of hist_cap */
     size_t hist_cap, hist_head, hist_n;
 
@@ -283,6 +286,7 @@ static void job_record(struct job *j, const char *error, int http_status)
 static int job_start(struct poller *p, struct job *j, const char *token, int64_t now)
 {
     j->started = now;
+    j->started_real = clock_real_ms();
     body_reset(&j->body);
     j->errbuf[0] = '\0';
     if (token) {
@@ -391,11 +395,15 @@ static void transfer_error(const struct poller *p, struct job *j, CURLcode rc, c
 static void metrics_done(struct poller *p, struct job *j, CURLcode rc, long code)
 {
     char err[256];
+    int dur = (int)(clock_mono_ms() - j->started);
+    size_t target = (size_t)(j - p->jobs);
     if (rc != CURLE_OK) {
         transfer_error(p, j, rc, err, sizeof err);
     } else if (code < 200 || code > 299) {
         snprintf(err, sizeof err, "HTTP %ld", code);
     } else {
+        if (p->eng)
+            ruleng_scraped(p->eng, target, j->body.p ? j->body.p : "", j->body.n, j->started_real, dur);
         struct poll_scrape *s = poll_scrape_parse(j->body.p, j->body.n, err, sizeof err);
         if (s) {
             if (j->last)
@@ -407,7 +415,11 @@ static void metrics_done(struct poller *p, struct job *j, CURLcode rc, long code
             job_record(j, NULL, (int)code);
             return;
         }
+        job_record(j, err, (int)code);
+        return;
     }
+    if (p->eng)
+        ruleng_scrape_failed(p->eng, target, err, j->started_real, dur);
     job_record(j, err, (int)code);
 }
 
@@ -539,6 +551,8 @@ void poll_snapshot_free(struct poll_snapshot **sp)
         free(s->targets[i].url);
     free(s->targets);
     free(s->sent_hist);
+    rule_views_free(&s->rules, &s->n_rules);
+    query_views_free(&s->queries, &s->n_queries);
     health_info_free(&s->health);
     health_info_free(&s->ready);
     free(s);
@@ -606,6 +620,12 @@ static struct poll_snapshot *build(const struct poller *p)
     }
     copy_health(&s->health, p->health, &oom);
     copy_health(&s->ready, p->ready, &oom);
+    s->have_rules = p->eng != NULL;
+    if (p->eng) {
+        if (ruleng_views(p->eng, &s->rules, &s->n_rules, &s->queries, &s->n_queries) != 0)
+            oom = true;
+        ruleng_usage(p->eng, &s->tsdb_series, &s->tsdb_samples);
+    }
     if (oom)
         poll_snapshot_free(&s);
     return s;
@@ -664,6 +684,8 @@ static void round_end(struct poller *p)
         compute_sums(p, &m);
         hist_add(p, clock_real_ms(), m.rate[POLL_SENT]);
     }
+    if (p->eng)
+        ruleng_eval(p->eng, clock_real_ms());
 }
 
 static void probe_begin(struct poller *p, struct job *j, int64_t now)
@@ -773,6 +795,7 @@ static void free_all(struct poller *p)
         free(j->st.url);
     }
     free(p->jobs);
+    ruleng_free(&p->eng);
     if (p->multi)
         curl_multi_cleanup(p->multi);
     poll_snapshot_free(&p->pending);
@@ -787,25 +810,37 @@ static void free_all(struct poller *p)
 
 struct poller *poller_start(const struct poller_opts *o, int wake_fd, char *err, size_t errsz)
 {
+    struct ruleng *eng = o->engine;
+    if (eng && o->n_metrics == 0) {
+        snprintf(err, errsz, "rules need a metrics target to evaluate");
+        ruleng_free(&eng);
+        return NULL;
+    }
     if (o->n_metrics > POLLER_MAX_TARGETS) {
         snprintf(err, errsz, "at most %d metrics targets (got %zu)", POLLER_MAX_TARGETS, o->n_metrics);
+        ruleng_free(&eng);
         return NULL;
     }
     for (size_t i = 0; i < o->n_metrics; i++)
         if (!o->metrics_urls || !o->metrics_urls[i] || !*o->metrics_urls[i]) {
             snprintf(err, errsz, "metrics target %zu has no URL", i + 1);
+            ruleng_free(&eng);
             return NULL;
         }
     char *token = NULL;
-    if (poller_load_token(o->token_file, &token, err, errsz) != 0)
+    if (poller_load_token(o->token_file, &token, err, errsz) != 0) {
+        ruleng_free(&eng);
         return NULL;
+    }
     free_token(&token);
 
     struct poller *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errsz, "out of memory");
+        ruleng_free(&eng);
         return NULL;
     }
+    p->eng = eng;
     p->wake_fd = wake_fd;
     p->interval_ms = o->interval_ms > 0 ? o->interval_ms : DEFAULT_INTERVAL_MS;
     p->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;

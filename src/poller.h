@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ruleng.h"
 #include "scrape.h"
 
 #define POLLER_MAX_TARGETS 8
@@ -39,6 +40,10 @@ struct poller_opts {
     int timeout_ms;                      /* per request; <= 0: 5000 */
     size_t body_cap;                     /* bytes, decoded; 0: 16 MiB */
     int history_s;                       /* rate history kept; <= 0: 1800 */
+    struct ruleng *engine;               /* NULL, or a rule engine over metrics_urls (in that
+                                            order), fed every scrape and evaluated after every
+                                            round; the poller owns it from the call on, also
+                                            when poller_start fails */
 };
 
 struct endpoint_status {
@@ -88,6 +93,14 @@ struct poll_snapshot {
     uint64_t rounds;                   /* metrics rounds ended since start */
     int64_t as_of_ms;                  /* epoch ms this snapshot was made */
     struct health_info health, ready;
+    /* The rule engine's views (when the poller has one): every rule with its
+     * alerts, and the extra queries, as of the last round. */
+    bool have_rules;
+    struct rule_view *rules;
+    size_t n_rules;
+    struct query_view *queries;
+    size_t n_queries;
+    size_t tsdb_series, tsdb_samples;  /* held by the series store */
 };
 
 struct poller;

@@ -11,6 +11,7 @@ struct tsdb_series {
     uint64_t hash;
     struct tsdb_sample *ring;    /* capacity a power of two */
     size_t cap, head, len;
+    bool brief;                  /* keeps its latest sample only */
 };
 
 /* The series sharing one metric name, in creation order. */
@@ -29,6 +30,8 @@ struct tsdb {
     size_t n_all, cap_all;
     struct family *fams;         /* sorted by name */
     size_t n_fams, cap_fams;
+    tsdb_keep_fn keep;           /* NULL: every series keeps history */
+    void *keep_arg;
 };
 
 static void set_err(char *err, size_t errsz, const char *msg)
@@ -197,6 +200,12 @@ struct tsdb *tsdb_new(int64_t retention_ms, size_t max_samples)
     db->retention_ms = retention_ms;
     db->max_samples = max_samples ? max_samples : 1;
     return db;
+}
+
+void tsdb_set_keep(struct tsdb *db, tsdb_keep_fn keep, void *arg)
+{
+    db->keep = keep;
+    db->keep_arg = arg;
 }
 
 void tsdb_free(struct tsdb **pdb)
@@ -391,12 +400,17 @@ int tsdb_append(struct tsdb *db, const struct tsdb_label *labels, size_t n, int6
             set_err(err, errsz, "out of memory");
             return -1;
         }
+        s->brief = db->keep && !db->keep(db->keep_arg, s->labels, s->n_labels);
     }
     if (ring_push(s, (struct tsdb_sample){t_ms, v})) {
         set_err(err, errsz, "out of memory");
         return -1;
     }
     db->total++;
+    if (s->brief && s->len > 1) {
+        db->total -= s->len - 1;
+        ring_drop_front(s, s->len - 1);
+    }
     if (!db->any || t_ms > db->newest)
         db->newest = t_ms;
     db->any = true;

@@ -57,6 +57,14 @@ struct tsdb_series;
 
 /* A new empty store, or NULL when out of memory. max_samples 0 means 1. */
 struct tsdb *tsdb_new(int64_t retention_ms, size_t max_samples);
+/* Which series keep history: a series for which keep() is false when it is
+ * created keeps only its latest sample (enough for an instant query of its
+ * value now); the others keep everything within retention. keep sees the
+ * series' labels sorted by name, __name__ included. Without one (the
+ * default) every series keeps history. Applies to series created later. */
+typedef bool (*tsdb_keep_fn)(void *arg, const struct tsdb_label *labels, size_t n);
+void tsdb_set_keep(struct tsdb *db, tsdb_keep_fn keep, void *arg);
+
 /* Frees the store and everything it owns; sets *db to NULL. */
 void tsdb_free(struct tsdb **db);
 

@@ -64,6 +64,8 @@ struct pane_ops {
 };
 
 extern const struct pane_ops campaigns_pane;
+/* Selects campaign id in the Campaigns pane (clearing a filter that hides it). */
+void campaigns_pane_select(void *st, const struct pane_data *d, const char *id);
 extern const struct pane_ops segments_pane;
 extern const struct pane_ops rate_pane;
 extern const struct pane_ops alerts_pane;

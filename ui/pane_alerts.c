@@ -1,30 +1,46 @@
-/* The Alerts pane: for now the system's own health (/health, /ready, each
- * check) and the scrape status of every metrics target. Rule evaluation
- * comes later behind the same snapshot. Nothing here resolves by itself:
- * a failed request shows its error and the age of the last good answer. */
+/* The Alerts pane: every alert rule with its state (most severe first),
+ * then the system's own health (/health, /ready, each check), the database
+ * and the scrape status of every metrics target. Enter shows a rule whole:
+ * its alerts, labels, annotations and runbook. Nothing here resolves by
+ * itself: a failed scrape freezes the rules and says "no data", a failed
+ * request shows its error and the age of the last good answer. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "alertview.h"
 #include "clock.h"
 #include "format.h"
 #include "listview.h"
 #include "pane.h"
 #include "poller.h"
+#include "sanitize.h"
 
 struct alerts_state {
     struct listview lv;
     size_t page;
+    bool detail;
+    char *detail_rule;        /* the rule shown in detail (ours) */
+    struct listview dlv;      /* scrolling in the detail */
+    size_t dpage;
 };
 
 struct line {
     char text[600];
     enum role role;
+    int rule;                 /* index into poll->rules, or -1 */
 };
 
 static void *create(void) { return calloc(1, sizeof(struct alerts_state)); }
-static void destroy(void *st) { free(st); }
+static void destroy(void *st)
+{
+    struct alerts_state *s = st;
+    free(s->detail_rule);
+    free(s);
+}
 static void update(void *st, const struct pane_data *d) { (void)st; (void)d; }
 
 static enum role status_role(const char *status)
@@ -122,9 +138,133 @@ static void database_line(const struct pane_data *d, struct line *out, size_t *n
     }
 }
 
+/* ---- rules ---- */
+
+/* Most severe first: firing, errors, no data, pending, then the rest. */
+static int severity(const struct rule_view *r)
+{
+    if (r->state == ALERT_FIRING)
+        return 0;
+    if (r->error)
+        return 1;
+    if (r->no_data)
+        return 2;
+    return r->state == ALERT_PENDING ? 3 : 4;
+}
+
+static void value_text(double v, char *buf, size_t n)
+{
+    if (isnan(v))
+        snprintf(buf, n, "NaN");
+    else if (isinf(v))
+        snprintf(buf, n, "%sInf", v > 0 ? "+" : "-");
+    else if (v != 0 && (fabs(v) >= 1e6 || fabs(v) < 1e-3))
+        snprintf(buf, n, "%.3g", v);
+    else
+        snprintf(buf, n, "%.4g", v);
+}
+
+/* The alert that speaks for the rule: the longest firing, else the longest
+ * pending; NULL when none is active. */
+static const struct alert_view *lead_alert(const struct rule_view *r)
+{
+    const struct alert_view *best = NULL;
+    for (size_t i = 0; i < r->n_alerts; i++) {
+        const struct alert_view *a = &r->alerts[i];
+        if (a->state == ALERT_INACTIVE)
+            continue;
+        if (!best || a->state > best->state ||
+            (a->state == best->state && a->active_at_ms < best->active_at_ms))
+            best = a;
+    }
+    return best;
+}
+
+static void rule_line(const struct rule_view *r, int idx, struct line *l, bool ascii, int64_t now, int nw)
+{
+    const char *sev = NULL;
+    for (size_t i = 0; i < r->n_labels && !sev; i++)
+        if (strcmp(r->labels[i].name, "severity") == 0)
+            sev = r->labels[i].value;
+    char state[40], val[64], when[64], age[16], src[64];
+    const struct alert_view *a = lead_alert(r);
+    size_t active = 0;
+    for (size_t i = 0; i < r->n_alerts; i++)
+        active += r->alerts[i].state != ALERT_INACTIVE;
+    if (r->error) {
+        l->role = ROLE_CRIT;
+        snprintf(state, sizeof state, "%s", ascii ? "[ERR] ERROR  " : "\xE2\x9C\x97 ERROR    ");
+    } else if (r->no_data) {
+        l->role = ROLE_WARN;
+        snprintf(state, sizeof state, "%s", ascii ? "[?]  NO DATA" : "? NO DATA  ");
+    } else if (r->state == ALERT_FIRING) {
+        l->role = ROLE_CRIT;
+        snprintf(state, sizeof state, "%s", ascii ? "[!!] FIRING " : "\xE2\x9C\x97 FIRING   ");
+    } else if (r->state == ALERT_PENDING) {
+        l->role = ROLE_WARN;
+        snprintf(state, sizeof state, "%s", ascii ? "[..] pending" : "! pending  ");
+    } else {
+        l->role = ROLE_OK;
+        snprintf(state, sizeof state, "%s", ascii ? "[ok] ok     " : "\xE2\x9C\x93 ok       ");
+    }
+    char v[32];
+    if (a) {
+        value_text(a->value, v, sizeof v);
+        snprintf(val, sizeof val, "%s%s", v, active > 1 ? " (and more)" : "");
+    } else if (r->n_current) {
+        value_text(r->current, v, sizeof v);
+        snprintf(val, sizeof val, "%s, fires %s", v, r->threshold ? r->threshold : "?");
+    } else {
+        snprintf(val, sizeof val, "no series");
+    }
+    when[0] = '\0';
+    if (a) {
+        char f[16];
+        fmt_age(age, sizeof age, now - a->active_at_ms);
+        if (a->state == ALERT_FIRING) {
+            snprintf(when, sizeof when, "for %s", age);
+        } else {
+            fmt_age(f, sizeof f, r->for_ms);
+            snprintf(when, sizeof when, "%s of %s", age, f);
+        }
+    }
+    if (r->data_ms > 0)
+        fmt_age(age, sizeof age, now - r->data_ms);
+    else
+        snprintf(age, sizeof age, "-");
+    snprintf(src, sizeof src, "%s, data %s", r->source ? r->source : "here", age);
+    if ((r->no_data || r->error) && r->why) {
+        snprintf(l->text, sizeof l->text, "%s %-*s %-8s frozen %s: %s", state, nw, r->name, sev ? sev : "",
+                 alert_state_name(r->state), r->why);
+    } else {
+        snprintf(l->text, sizeof l->text, "%s %-*s %-8s %-24s %-14s %s", state, nw, r->name,
+                 sev ? sev : "", val, when, src);
+    }
+    l->rule = idx;
+}
+
+static void rule_lines(const struct poll_snapshot *p, struct line *out, size_t *n, size_t max, bool ascii)
+{
+    int64_t now = clock_real_ms();
+    int nw = 12;
+    for (size_t i = 0; i < p->n_rules; i++) {
+        int w = san_width(p->rules[i].name, strlen(p->rules[i].name), ascii ? SAN_ASCII : 0);
+        if (w > nw)
+            nw = w > 40 ? 40 : w;
+    }
+    for (int sev = 0; sev <= 4; sev++)
+        for (size_t i = 0; i < p->n_rules && *n < max; i++)
+            if (severity(&p->rules[i]) == sev)
+                rule_line(&p->rules[i], (int)i, &out[(*n)++], ascii, now, nw);
+}
+
 static size_t build(const struct pane_data *d, struct line *out, size_t max, bool ascii)
 {
     size_t n = 0;
+    for (size_t i = 0; i < max; i++)
+        out[i].rule = -1;
+    if (d->poll && d->poll->n_rules)
+        rule_lines(d->poll, out, &n, max, ascii);
     database_line(d, out, &n, ascii);
     if (!d->poll) {
         snprintf(out[n].text, sizeof out[n].text, "No metrics or health endpoint is configured: set "
@@ -149,17 +289,208 @@ static size_t build(const struct pane_data *d, struct line *out, size_t max, boo
     return n;
 }
 
+/* ---- one rule, whole ---- */
+
+static const struct rule_view *find_rule(const struct pane_data *d, const char *name)
+{
+    for (size_t i = 0; name && d->poll && i < d->poll->n_rules; i++)
+        if (strcmp(d->poll->rules[i].name, name) == 0)
+            return &d->poll->rules[i];
+    return NULL;
+}
+
+#define DETAIL_MAX 400
+
+struct dtext {
+    char (*v)[600];
+    enum role *role;
+    size_t n;
+    int width;
+};
+
+static void dadd(struct dtext *t, enum role role, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void dadd(struct dtext *t, enum role role, const char *fmt, ...)
+{
+    if (t->n >= DETAIL_MAX)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->v[t->n], sizeof t->v[0], fmt, ap);
+    va_end(ap);
+    t->role[t->n++] = role;
+}
+
+/* A long text (a description, a runbook) as lines of at most width bytes,
+ * broken at spaces where it can be; each of its own lines kept. */
+static void dwrap(struct dtext *t, enum role role, const char *indent, const char *text)
+{
+    size_t w = t->width > 20 ? (size_t)t->width - strlen(indent) : 20;
+    while (*text) {
+        size_t len = strcspn(text, "\n");
+        const char *p = text;
+        do {
+            size_t take = len;
+            if (take > w) {
+                take = w;
+                while (take > w / 2 && p[take] != ' ')
+                    take--;
+                if (p[take] != ' ')
+                    take = w;
+            }
+            dadd(t, role, "%s%.*s", indent, (int)take, p);
+            p += take;
+            len -= take;
+            while (len && *p == ' ') {
+                p++;
+                len--;
+            }
+        } while (len);
+        text = p;
+        if (*text == '\n')
+            text++;
+    }
+}
+
+static void when_text(int64_t ms, int64_t now, char *buf, size_t n)
+{
+    if (!ms) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    char age[16], clock[16];
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(clock, sizeof clock, "%H:%M:%S", &tm);
+    fmt_age(age, sizeof age, now - ms);
+    snprintf(buf, n, "%s (%s ago)", clock, age);
+}
+
+static void labels_text(const struct rule_pair *l, size_t n, char *buf, size_t sz)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < sz; i++)
+        used += (size_t)snprintf(buf + used, sz - used, "%s%s=\"%s\"", i ? ", " : "", l[i].name, l[i].value);
+    if (!n)
+        snprintf(buf, sz, "(none)");
+}
+
+static size_t detail_lines(const struct rule_view *r, struct dtext *t)
+{
+    int64_t now = clock_real_ms();
+    char a[128], b[128], c[128], v[32];
+    t->n = 0;
+    enum role top = r->state == ALERT_FIRING || r->error ? ROLE_CRIT
+                    : r->state == ALERT_PENDING || r->no_data ? ROLE_WARN : ROLE_OK;
+    dadd(t, top, "State       %s%s%s%s", r->error ? "error, " : r->no_data ? "NO DATA, frozen as " : "",
+         alert_state_name(r->state), r->why ? ": " : "", r->why ? r->why : "");
+    when_text(r->last_eval_ms, now, a, sizeof a);
+    if (r->data_ms)
+        fmt_age(b, sizeof b, now - r->data_ms);
+    else
+        snprintf(b, sizeof b, "unknown");
+    dadd(t, ROLE_NORMAL, "Source      %s; evaluated %s; data %s old",
+         strcmp(r->source ? r->source : "here", "here") == 0 ? "evaluated here, by this console"
+                                                             : "read from the Prometheus server",
+         a, b);
+    size_t at = t->n;
+    dwrap(t, ROLE_NORMAL, "            ", r->expr);
+    if (at < t->n)
+        memcpy(t->v[at], "Expression", 10);
+    fmt_age(a, sizeof a, r->for_ms);
+    fmt_age(b, sizeof b, r->keep_firing_for_ms);
+    fmt_age(c, sizeof c, r->interval_ms);
+    dadd(t, ROLE_NORMAL, "For         %s, keep firing for %s, every %s (group %s)", a, b, c, r->group);
+    if (r->n_current) {
+        value_text(r->current, v, sizeof v);
+        dadd(t, ROLE_NORMAL, "Value now   %s%s%s (largest of %zu series)", v, r->threshold ? ", fires " : "",
+             r->threshold ? r->threshold : "", r->n_current);
+    }
+    char lab[600];
+    labels_text(r->labels, r->n_labels, lab, sizeof lab);
+    dadd(t, ROLE_NORMAL, "Labels      %s", lab);
+    for (size_t i = 0; i < r->n_annotations; i++)
+        if (strcmp(r->annotations[i].name, "runbook") != 0)
+            dadd(t, ROLE_DIM, "%-11.11s %s", r->annotations[i].name, r->annotations[i].value);
+    dadd(t, ROLE_NORMAL, " ");
+    dadd(t, ROLE_HEADER, "Alerts (%zu)", r->n_alerts);
+    if (!r->n_alerts)
+        dadd(t, ROLE_DIM, "  none: the expression returns no series");
+    for (size_t i = 0; i < r->n_alerts; i++) {
+        const struct alert_view *al = &r->alerts[i];
+        enum role role = al->state == ALERT_FIRING ? ROLE_CRIT : al->state == ALERT_PENDING ? ROLE_WARN : ROLE_DIM;
+        value_text(al->value, v, sizeof v);
+        when_text(al->active_at_ms, now, a, sizeof a);
+        if (al->state == ALERT_INACTIVE)
+            when_text(al->resolved_at_ms, now, a, sizeof a);
+        dadd(t, role, "  %-8s value %s, %s %s", al->state == ALERT_INACTIVE ? "resolved" : alert_state_name(al->state),
+             v, al->state == ALERT_INACTIVE ? "at" : "since", a);
+        labels_text(al->labels, al->n_labels, lab, sizeof lab);
+        dwrap(t, ROLE_NORMAL, "    ", lab);
+        if (al->summary)
+            dwrap(t, ROLE_NORMAL, "    ", al->summary);
+        if (al->description)
+            dwrap(t, ROLE_NORMAL, "    ", al->description);
+    }
+    if (r->runbook) {
+        dadd(t, ROLE_NORMAL, " ");
+        dadd(t, ROLE_HEADER, "Runbook %s", r->runbook);
+        if (r->runbook_text)
+            dwrap(t, ROLE_NORMAL, "  ", r->runbook_text);
+        else
+            dadd(t, ROLE_DIM, "  (no text for it here: not shipped, and no runbooks/%s.md beside the rule file)",
+                 r->runbook);
+    }
+    return t->n;
+}
+
+static char detail_buf[DETAIL_MAX][600];
+static enum role detail_role[DETAIL_MAX];
+
+static void draw_detail(struct alerts_state *s, const struct pane_data *d, const struct ui_ctx *ctx,
+                        struct rect r)
+{
+    const struct rule_view *rv = find_rule(d, s->detail_rule);
+    if (!rv) {
+        s->detail = false;
+        return;
+    }
+    struct dtext t = { detail_buf, detail_role, 0, r.w };
+    size_t n = detail_lines(rv, &t);
+    draw_title(ctx, r, rv->name, "Esc back", true);
+    s->dpage = r.h > 1 ? (size_t)(r.h - 1) : 1;
+    /* the detail scrolls by its top line */
+    if (n <= s->dpage)
+        s->dlv.top = 0;
+    else if (s->dlv.top > n - s->dpage)
+        s->dlv.top = n - s->dpage;
+    for (int i = 0; i < r.h - 1; i++) {
+        size_t li = s->dlv.top + (size_t)i;
+        draw_text(ctx, r.y + 1 + i, r.x, r.w, li < n ? detail_buf[li] : "", false,
+                  li < n ? detail_role[li] : ROLE_NORMAL);
+    }
+}
+
+static struct line lines[128];
+
 static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, struct rect r,
                  bool focused)
 {
     struct alerts_state *s = st;
-    static struct line lines[128];
+    if (s->detail) {
+        draw_detail(s, d, ctx, r);
+        if (s->detail)
+            return;
+    }
     size_t n = build(d, lines, 128, ctx->san != 0);
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++)
-        bad += lines[i].role == ROLE_CRIT;
+    size_t bad = 0, firing = 0;
+    for (size_t i = 0; i < n; i++) {
+        bad += lines[i].role == ROLE_CRIT && lines[i].rule < 0;
+        firing += lines[i].role == ROLE_CRIT && lines[i].rule >= 0;
+    }
     char extra[64];
-    snprintf(extra, sizeof extra, "%zu problem%s", bad, bad == 1 ? "" : "s");
+    snprintf(extra, sizeof extra, "%zu firing, %zu problem%s", firing, bad, bad == 1 ? "" : "s");
     draw_title(ctx, r, "Alerts and health", extra, focused);
     s->page = r.h > 1 ? (size_t)(r.h - 1) : 1;
     listview_fit(&s->lv, n, s->page);
@@ -174,10 +505,50 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
     }
 }
 
+/* The rule on the selected line, or NULL. */
+static const struct rule_view *selected_rule(const struct alerts_state *s, const struct pane_data *d)
+{
+    size_t n = build(d, lines, 128, true);
+    if (s->lv.sel >= n || lines[s->lv.sel].rule < 0 || !d->poll)
+        return NULL;
+    return &d->poll->rules[lines[s->lv.sel].rule];
+}
+
 static enum pane_result action(void *st, const struct pane_data *d, enum action_id a)
 {
     struct alerts_state *s = st;
-    static struct line lines[128];
+    if (s->detail) {
+        if (a == ACT_BACK) {
+            s->detail = false;
+            return PANE_REDRAW;
+        }
+        size_t top = s->dlv.top;
+        if (a == ACT_DOWN)
+            s->dlv.top++;
+        else if (a == ACT_UP && top)
+            s->dlv.top--;
+        else if (a == ACT_PAGE_DOWN)
+            s->dlv.top += s->dpage;
+        else if (a == ACT_PAGE_UP)
+            s->dlv.top = top > s->dpage ? top - s->dpage : 0;
+        else if (a == ACT_TOP)
+            s->dlv.top = 0;
+        else if (a == ACT_BOTTOM)
+            s->dlv.top = (size_t)DETAIL_MAX;
+        else
+            return PANE_IGNORED; /* jump, ack and snooze work here too */
+        return PANE_REDRAW;
+    }
+    if (a == ACT_OPEN) {
+        const struct rule_view *r = selected_rule(s, d);
+        if (!r)
+            return PANE_IGNORED;
+        free(s->detail_rule);
+        s->detail_rule = strdup(r->name);
+        s->detail = s->detail_rule != NULL;
+        s->dlv.top = 0;
+        return PANE_REDRAW;
+    }
     size_t n = build(d, lines, 128, true);
     return listview_move(&s->lv, a, n, s->page) ? PANE_REDRAW : PANE_IGNORED;
 }
@@ -190,22 +561,75 @@ static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
         snprintf(buf, n, "off");
         return;
     }
-    static struct line lines[128];
-    size_t k = build(d, lines, 128, true), bad = 0;
-    for (size_t i = 0; i < k; i++)
-        bad += lines[i].role == ROLE_CRIT;
-    if (bad)
+    size_t k = build(d, lines, 128, true), bad = 0, firing = 0, nodata = 0;
+    for (size_t i = 0; i < k; i++) {
+        if (lines[i].rule >= 0) {
+            const struct rule_view *r = &d->poll->rules[lines[i].rule];
+            firing += r->state == ALERT_FIRING;
+            nodata += r->no_data || r->error;
+        } else {
+            bad += lines[i].role == ROLE_CRIT;
+        }
+    }
+    if (firing)
+        snprintf(buf, n, "%zu firing", firing);
+    else if (bad)
         snprintf(buf, n, "%zu!", bad);
+    else if (nodata)
+        snprintf(buf, n, "no data");
     else
         snprintf(buf, n, "ok");
 }
 
+static void click(void *st, const struct pane_data *d, int row)
+{
+    struct alerts_state *s = st;
+    if (s->detail || row < 1)
+        return;
+    size_t n = build(d, lines, 128, true);
+    size_t at = s->lv.top + (size_t)(row - 1);
+    if (at < n)
+        s->lv.sel = at;
+}
+
 static bool accepts(void *st, enum action_id a)
 {
-    (void)st;
-    return a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP || a == ACT_TOP || a == ACT_BOTTOM;
+    const struct alerts_state *s = st;
+    if (a == ACT_JUMP || a == ACT_ACK || a == ACT_SNOOZE || a == ACT_UNACK)
+        return true;
+    if (s->detail)
+        return a == ACT_BACK || a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP ||
+               a == ACT_TOP || a == ACT_BOTTOM;
+    return a == ACT_DOWN || a == ACT_UP || a == ACT_PAGE_DOWN || a == ACT_PAGE_UP || a == ACT_TOP ||
+           a == ACT_BOTTOM || a == ACT_OPEN;
+}
+
+/* The campaign the selected alert names (a campaign_id or campaign label
+ * on the alert, or on the rule), among the campaigns known; NULL if none. */
+static const struct campaign *selected(void *st, const struct pane_data *d)
+{
+    const struct alerts_state *s = st;
+    const struct rule_view *r = s->detail ? find_rule(d, s->detail_rule) : selected_rule(s, d);
+    if (!r || !d->camps)
+        return NULL;
+    const char *id = NULL;
+    const struct alert_view *a = lead_alert(r);
+    for (size_t i = 0; !a && i < r->n_alerts; i++)
+        a = &r->alerts[i];
+    static const char *const names[] = { "campaign_id", "campaign" };
+    for (size_t k = 0; k < 2 && !id; k++) {
+        if (a)
+            id = alert_view_label(a, names[k]);
+        for (size_t i = 0; !id && i < r->n_labels; i++)
+            if (strcmp(r->labels[i].name, names[k]) == 0)
+                id = r->labels[i].value;
+    }
+    for (size_t i = 0; id && i < d->camps->n; i++)
+        if (strcmp(d->camps->v[i].id, id) == 0 || strcmp(d->camps->v[i].name, id) == 0)
+            return &d->camps->v[i];
+    return NULL;
 }
 
 const struct pane_ops alerts_pane = {
-    "Alerts", create, destroy, update, draw, action, NULL, badge, NULL, NULL, accepts,
+    "Alerts", create, destroy, update, draw, action, NULL, badge, NULL, click, accepts, selected,
 };

@@ -408,3 +408,21 @@ const struct pane_ops campaigns_pane = {
     "Campaigns", create, destroy, update, draw, action, set_filter, badge, detail_id, click, accepts,
     selected,
 };
+
+void campaigns_pane_select(void *st, const struct pane_data *d, const char *id)
+{
+    struct campaigns_state *s = st;
+    char *keep = strdup(id);
+    if (!keep)
+        return;
+    free(s->sel_id);
+    s->sel_id = keep;
+    s->detail = false;
+    rebuild(s, d);
+    for (size_t i = 0; i < s->nview; i++)
+        if (strcmp(d->camps->v[s->view[i]].id, id) == 0)
+            return;
+    /* the filter hides it: show everything */
+    s->filter[0] = '\0';
+    rebuild(s, d);
+}

@@ -22,6 +22,7 @@
 #include "oplog.h"
 #include "pane.h"
 #include "poller.h"
+#include "ruleng.h"
 #include "sanitize.h"
 #include "term_guard.h"
 #include "wakepipe.h"
@@ -232,6 +233,21 @@ static bool global_action(struct ui *ui, enum action_id a)
             ui->focus = PANE_AUDIT;
         }
         break;
+    case ACT_JUMP: {
+        struct pane *p = &ui->panes[ui->focus];
+        struct pane_data d = pane_data_of(ui);
+        const struct campaign *c = p->ops == &alerts_pane ? p->ops->selected(p->st, &d) : NULL;
+        if (!c) {
+            chrome_message(ui, p->ops == &alerts_pane
+                                   ? "This alert names no campaign here (no campaign_id or campaign label "
+                                     "that matches one)."
+                                   : "Jumping to a campaign works from an alert, in the Alerts pane.");
+            break;
+        }
+        campaigns_pane_select(ui->panes[0].st, &d, c->id);
+        ui->focus = 0;
+        break;
+    }
     case ACT_LAUNCH: case ACT_PAUSE: case ACT_RESUME: case ACT_CANCEL: case ACT_ROLLBACK:
     case ACT_RETRY_FAILED: case ACT_STOP_ALL:
         control_begin(ui, a, "");
@@ -427,37 +443,17 @@ static void ui_free(struct ui *ui)
     counter_series_free(&ui->db_sent);
 }
 
-/* Splits "a,b" into at most 8 URLs in bufs. */
-static size_t split_urls(const char *list, char bufs[][1024], const char **urls, size_t max)
-{
-    size_t n = 0;
-    const char *p = list;
-    while (*p && n < max) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        while (len && (*p == ' ')) { p++; len--; }
-        while (len && p[len - 1] == ' ') len--;
-        if (len) {
-            snprintf(bufs[n], 1024, "%.*s", (int)len, p);
-            urls[n] = bufs[n];
-            n++;
-        }
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return n;
-}
-
-static int start_workers(struct ui *ui, char *err, size_t errsz)
+static int start_workers(struct ui *ui, struct ruleng *engine, char *err, size_t errsz)
 {
     const struct config *cfg = ui->cfg;
     ui->db = dbworker_start(cfg->dsn, cfg->refresh_ms, ui->wake[1], err, errsz);
-    if (!ui->db)
+    if (!ui->db) {
+        ruleng_free(&engine);
         return -1;
+    }
     static char bufs[8][1024];
     static const char *urls[8];
-    size_t n = split_urls(cfg->metrics_url, bufs, urls, 8);
+    size_t n = config_split_list(cfg->metrics_url, bufs, urls, 8);
     if (n == 0 && !cfg->health_url[0] && !cfg->ready_url[0])
         return 0;
     struct poller_opts o = {
@@ -466,6 +462,7 @@ static int start_workers(struct ui *ui, char *err, size_t errsz)
         .token_file = cfg->token_file,
         .interval_ms = cfg->scrape_ms, .timeout_ms = cfg->scrape_timeout_ms,
         .body_cap = 16u << 20, .history_s = 1800,
+        .engine = engine,
     };
     ui->poller = poller_start(&o, ui->wake[1], err, errsz);
     return ui->poller ? 0 : -1;
@@ -499,14 +496,33 @@ int ui_run(const struct config *cfg)
         ui_free(&ui);
         return 2;
     }
+    /* the rules are checked before the screen is taken, so their errors are read */
+    struct ruleng *engine = NULL;
+    if (cfg->metrics_url[0]) {
+        engine = ruleng_from_config(cfg, NULL, 0, &terrs);
+        if (!engine) {
+            for (size_t i = 0; i < terrs.n; i++) {
+                fputs("marketing: ", stderr);
+                san_fputs(terrs.msg[i], stderr, 0);
+                fputc('\n', stderr);
+            }
+            config_errors_free(&terrs);
+            ui_free(&ui);
+            return 2;
+        }
+    }
     if (term_guard_start(err, sizeof err) != 0) {
+        ruleng_free(&engine);
         ui_free(&ui);
         fprintf(stderr, "marketing: %s\n", err);
         return 2;
     }
     if (color)
         draw_ctx_apply_theme(&ui.ctx, &theme, true);
-    if (wakepipe_open(ui.wake) != 0 || start_workers(&ui, err, sizeof err) != 0) {
+    bool piped = wakepipe_open(ui.wake) == 0;
+    if (!piped)
+        ruleng_free(&engine);
+    if (!piped || start_workers(&ui, engine, err, sizeof err) != 0) {
         if (ui.wake[0] < 0)
             snprintf(err, sizeof err, "pipe: %s", strerror(errno));
         term_guard_end();

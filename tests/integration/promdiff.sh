@@ -6,28 +6,8 @@
 # second apart). And the text parser over an endpoint nobody here wrote,
 # the Prometheus server's own /metrics: every sample parsed, none invented.
 . "$(dirname "$0")/../lib.sh"
-command -v prometheus >/dev/null || { echo "prometheus is not installed"; exit 77; }
 stack_up
-target=${MARKETING_METRICS_URL#http://}
-target=${target%%/*}
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$T_TMP/prom"
-cat >"$T_TMP/prom/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: marketing
-    static_configs:
-      - targets: ["$target"]
-YML
-prometheus --config.file="$T_TMP/prom/prometheus.yml" --storage.tsdb.path="$T_TMP/prom/data" \
-    --web.listen-address="127.0.0.1:$port" --log.level=warn >"$T_TMP/prom/log" 2>&1 &
-prom_pid=$!
-defer "kill $prom_pid 2>/dev/null; wait $prom_pid 2>/dev/null"
-PROM=http://127.0.0.1:$port
-wait_for 30 curl -sf "$PROM/-/ready" -o /dev/null || fail "prometheus never got ready: $(cat "$T_TMP/prom/log")"
+prom_up
 # enough history in Prometheus for the widest window below
 wait_for 60 sh -c "curl -sf '$PROM/api/v1/query?query=count_over_time(up%5B25s%5D)' | grep -q '\"2[5-9]\"\\|\"3[0-9]\"'" ||
     fail "prometheus has not scraped for 25 s"

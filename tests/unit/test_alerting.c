@@ -162,12 +162,155 @@ static void test_two_series(void **state)
     alert_rule_state_free(&s);
 }
 
+/* ---- alert_update_partial: a scrape failed, the data is not whole ---- */
+
+static void eval_partial(struct alert_rule_state *s, bool present, double v, int64_t t, const char *why)
+{
+    struct alert_input in = { series_labels, 3, v };
+    assert_int_equal(alert_update_partial(s, present ? &in : NULL, present ? 1 : 0, t, why), 0);
+}
+
+static void test_partial_keeps_unseen_firing(void **state)
+{
+    (void)state;
+    struct alert_rule r = make_rule(5 * MIN, 0);
+    struct alert_rule_state s;
+    alert_rule_state_init(&s, &r);
+    eval(&s, true, 1, 0);
+    eval(&s, true, 2, 5 * MIN);
+    assert_int_equal(s.v[0].state, ALERT_FIRING);
+    /* unseen while the data is partial: neither resolved nor dropped */
+    eval_partial(&s, false, 0, 6 * MIN, "scrape of api-1:80 failed: connection refused");
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.v[0].state, ALERT_FIRING);
+    assert_int_equal(s.v[0].fired_at_ms, 5 * MIN);
+    assert_int_equal(s.v[0].resolved_at_ms, 0);
+    assert_true(s.v[0].value == 2);              /* the last value seen */
+    assert_true(s.no_data);
+    assert_string_equal(s.why, "scrape of api-1:80 failed: connection refused");
+    assert_int_equal(s.last_eval_ms, 6 * MIN);
+    assert_int_equal(alert_rule_overall(&s), ALERT_FIRING);
+    /* long after the resolved retention: still not touched */
+    eval_partial(&s, false, 0, 30 * MIN, NULL);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.v[0].state, ALERT_FIRING);
+    assert_string_equal(s.why, "no data");       /* why NULL */
+    /* whole data again, and it is gone: resolved now */
+    eval(&s, false, 0, 31 * MIN);
+    assert_false(s.no_data);
+    assert_string_equal(s.why, "");
+    assert_int_equal(s.v[0].state, ALERT_INACTIVE);
+    assert_int_equal(s.v[0].resolved_at_ms, 31 * MIN);
+    alert_rule_state_free(&s);
+}
+
+static void test_partial_seen_series_count(void **state)
+{
+    (void)state;
+    struct alert_rule r = make_rule(2 * MIN, 0);
+    struct alert_rule_state s;
+    alert_rule_state_init(&s, &r);
+    char i2[] = "api-2";
+    struct rule_pair other[] = { { k_inst, i2 } };
+    struct alert_input in2 = { other, 1, 3 };
+    /* api-1 fires on whole data */
+    eval(&s, true, 1, 0);
+    eval(&s, true, 1, 2 * MIN);
+    assert_int_equal(s.v[0].state, ALERT_FIRING);
+    /* api-1's target fails; api-2 appears: pending from now, as Prometheus */
+    assert_int_equal(alert_update_partial(&s, &in2, 1, 3 * MIN, "partial"), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.v[1].state, ALERT_PENDING);
+    assert_int_equal(s.v[1].active_at_ms, 3 * MIN);
+    assert_true(s.v[1].value == 3);
+    assert_string_equal(s.v[1].summary, "api-2 at 3");
+    assert_int_equal(s.v[0].state, ALERT_FIRING);
+    /* still partial, and `for` has passed for api-2: it fires */
+    in2.value = 4;
+    assert_int_equal(alert_update_partial(&s, &in2, 1, 5 * MIN, "partial"), 0);
+    assert_int_equal(s.v[1].state, ALERT_FIRING);
+    assert_int_equal(s.v[1].fired_at_ms, 5 * MIN);
+    assert_true(s.v[1].value == 4);
+    assert_int_equal(s.v[0].state, ALERT_FIRING);
+    assert_int_equal(s.v[0].fired_at_ms, 2 * MIN);
+    /* a seen firing alert keeps firing under partial data too */
+    struct alert_input both[2] = { { series_labels, 3, 7 }, { other, 1, 5 } };
+    assert_int_equal(alert_update_partial(&s, both, 2, 6 * MIN, "partial"), 0);
+    assert_int_equal(s.n, 2);
+    assert_true(s.v[0].value == 7);
+    assert_int_equal(s.v[0].fired_at_ms, 2 * MIN);
+    alert_rule_state_free(&s);
+}
+
+static void test_partial_keeps_resolved_and_keep_firing(void **state)
+{
+    (void)state;
+    struct alert_rule r = make_rule(0, 2 * MIN);
+    struct alert_rule_state s;
+    alert_rule_state_init(&s, &r);
+    eval(&s, true, 1, 0);
+    assert_int_equal(s.v[0].state, ALERT_FIRING);
+    /* partial: keep_firing_for does not start counting on what is unseen */
+    eval_partial(&s, false, 0, 1 * MIN, "partial");
+    assert_int_equal(s.v[0].state, ALERT_FIRING);
+    assert_int_equal(s.v[0].keep_firing_since_ms, 0);
+    /* whole: gone, keeps firing for 2m from 4m */
+    eval(&s, false, 0, 4 * MIN);
+    assert_int_equal(s.v[0].keep_firing_since_ms, 4 * MIN);
+    eval(&s, false, 0, 6 * MIN);
+    assert_int_equal(s.v[0].state, ALERT_INACTIVE);
+    assert_int_equal(s.v[0].resolved_at_ms, 6 * MIN);
+    /* a resolved alert unseen under partial data stays resolved, same time */
+    eval_partial(&s, false, 0, 7 * MIN, "partial");
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.v[0].state, ALERT_INACTIVE);
+    assert_int_equal(s.v[0].resolved_at_ms, 6 * MIN);
+    /* back under partial data: pending again from now (for 0: firing) */
+    eval_partial(&s, true, 1, 8 * MIN, "partial");
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.v[0].active_at_ms, 8 * MIN);
+    assert_int_equal(s.v[0].resolved_at_ms, 0);
+    assert_int_equal(s.v[0].state, ALERT_FIRING);
+    alert_rule_state_free(&s);
+}
+
+/* An unseen pending alert keeps its state: pending. Nothing says its
+ * condition still holds, so the clock alone must not make it fire. */
+static void test_partial_unseen_pending_does_not_fire(void **state)
+{
+    (void)state;
+    struct alert_rule r = make_rule(5 * MIN, 0);
+    struct alert_rule_state s;
+    alert_rule_state_init(&s, &r);
+    eval(&s, true, 1, 0);
+    assert_int_equal(s.v[0].state, ALERT_PENDING);
+    eval_partial(&s, false, 0, 1 * MIN, "partial");
+    assert_int_equal(s.n, 1);                   /* not dropped */
+    assert_int_equal(s.v[0].state, ALERT_PENDING);
+    eval_partial(&s, false, 0, 6 * MIN, "partial");   /* 6m >= for, but unseen */
+    assert_int_equal(s.n, 1);
+    if (s.v[0].state != ALERT_PENDING || s.v[0].fired_at_ms != 0) {
+        enum alert_state st = s.v[0].state;
+        long long fired = (long long)s.v[0].fired_at_ms;
+        alert_rule_state_free(&s);
+        fail_msg("unseen under partial data, the pending alert went %s at %lld ms", alert_state_name(st),
+                 fired);
+    }
+    /* whole data, still gone: a pending alert is dropped */
+    eval(&s, false, 0, 7 * MIN);
+    assert_int_equal(s.n, 0);
+    alert_rule_state_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pending_firing_resolved), cmocka_unit_test(test_keep_firing_for),
         cmocka_unit_test(test_pending_goes_and_comes_back), cmocka_unit_test(test_no_data_freezes),
-        cmocka_unit_test(test_two_series),
+        cmocka_unit_test(test_two_series), cmocka_unit_test(test_partial_keeps_unseen_firing),
+        cmocka_unit_test(test_partial_seen_series_count),
+        cmocka_unit_test(test_partial_keeps_resolved_and_keep_firing),
+        cmocka_unit_test(test_partial_unseen_pending_does_not_fire),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
