@@ -44,7 +44,7 @@ static int cmp_pair(const void *a, const void *b)
 static int make_labels(const struct alert_rule *r, const struct alert_input *in, struct rule_pair **out,
                        size_t *n)
 {
-    size_t cap = in->n_labels + r->n_labels;
+    size_t cap = in->n_labels + r->n_labels + 1;
     struct rule_pair *v = calloc(cap + 1, sizeof *v);
     if (!v)
         return -1;
@@ -52,7 +52,7 @@ static int make_labels(const struct alert_rule *r, const struct alert_input *in,
     for (size_t i = 0; i < in->n_labels; i++) {
         if (strcmp(in->labels[i].name, "__name__") == 0)
             continue;
-        bool overridden = false;
+        bool overridden = strcmp(in->labels[i].name, "alertname") == 0;
         for (size_t j = 0; j < r->n_labels && !overridden; j++)
             overridden = strcmp(r->labels[j].name, in->labels[i].name) == 0;
         if (overridden)
@@ -61,10 +61,13 @@ static int make_labels(const struct alert_rule *r, const struct alert_input *in,
         v[k].value = strdup(in->labels[i].value);
         k++;
     }
+    /* the rule's labels, templated as its annotations are, then alertname */
     for (size_t j = 0; j < r->n_labels; j++, k++) {
         v[k].name = strdup(r->labels[j].name);
-        v[k].value = strdup(r->labels[j].value);
+        v[k].value = rules_expand(r->labels[j].value, in->value, in->labels, in->n_labels);
     }
+    v[k].name = strdup("alertname");
+    v[k++].value = strdup(r->name);
     bool oom = false;
     for (size_t i = 0; i < k; i++)
         oom |= !v[i].name || !v[i].value;

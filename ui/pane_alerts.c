@@ -210,7 +210,10 @@ static void rule_line(const struct rule_view *r, int idx, struct line *l, bool a
     char v[32];
     if (a) {
         value_text(a->value, v, sizeof v);
-        snprintf(val, sizeof val, "%s%s", v, active > 1 ? " (and more)" : "");
+        if (active > 1)
+            snprintf(val, sizeof val, "%s (%zu alerts)", v, active);
+        else
+            snprintf(val, sizeof val, "%s", v);
     } else if (r->n_current) {
         value_text(r->current, v, sizeof v);
         snprintf(val, sizeof val, "%s, fires %s", v, r->threshold ? r->threshold : "?");
@@ -487,7 +490,7 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
     size_t bad = 0, firing = 0;
     for (size_t i = 0; i < n; i++) {
         bad += lines[i].role == ROLE_CRIT && lines[i].rule < 0;
-        firing += lines[i].role == ROLE_CRIT && lines[i].rule >= 0;
+        firing += lines[i].rule >= 0 && d->poll->rules[lines[i].rule].state == ALERT_FIRING;
     }
     char extra[64];
     snprintf(extra, sizeof extra, "%zu firing, %zu problem%s", firing, bad, bad == 1 ? "" : "s");

@@ -49,10 +49,13 @@ static void test_pending_firing_resolved(void **state)
     assert_int_equal(s.n, 1);
     assert_int_equal(s.v[0].state, ALERT_PENDING);
     assert_int_equal(s.v[0].active_at_ms, 0);
-    /* labels: __name__ gone, the rule's severity over the series' one, sorted */
-    assert_int_equal(s.v[0].n_labels, 2);
-    assert_string_equal(s.v[0].labels[0].name, "instance");
-    assert_string_equal(s.v[0].labels[1].value, "critical");
+    /* labels: __name__ gone, the rule's severity over the series' one,
+     * alertname added (as Prometheus does), sorted */
+    assert_int_equal(s.v[0].n_labels, 3);
+    assert_string_equal(s.v[0].labels[0].name, "alertname");
+    assert_string_equal(s.v[0].labels[0].value, "HighErrorRate");
+    assert_string_equal(s.v[0].labels[1].name, "instance");
+    assert_string_equal(s.v[0].labels[2].value, "critical");
     assert_string_equal(s.v[0].summary, "api-1 at 0.07");
     eval(&s, true, 0.08, 4 * MIN);       /* 4m < 5m: still pending */
     assert_int_equal(s.v[0].state, ALERT_PENDING);

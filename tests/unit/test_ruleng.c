@@ -602,9 +602,9 @@ static void test_labels(void **state)
     assert_int_equal(r->state, ALERT_FIRING);   /* no for: firing at once */
     const struct alert_view *a = alert_with(r, "instance", INST_A);
     assert_non_null(a);
-    /* sorted by name; no __name__; ours over the exposition's */
+    /* sorted by name; no __name__; ours over the exposition's; alertname added */
     static const char *const want[][2] = {
-        { "exported_job", "theirs" }, { "instance", INST_A }, { "job", "marketing" },
+        { "alertname", "Labelled" }, { "exported_job", "theirs" }, { "instance", INST_A }, { "job", "marketing" },
         { "region", "eu" }, { "severity", "page" }, { "team", "growth" },
     };
     assert_int_equal(a->n_labels, sizeof want / sizeof want[0]);
