@@ -152,7 +152,8 @@ unit: all
 	$(Q)MARKETING_BUILD=$(CURDIR)/$(B) tests/run.sh unit
 
 asan:
-	$(Q)$(MAKE) --no-print-directory B=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+	$(Q)MARKETING_SKIP_DIFFERENTIAL=1 $(MAKE) --no-print-directory B=build-asan \
+	    OPT='-O1 -g -fno-omit-frame-pointer' \
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' check
 
 # ThreadSanitizer over the tests that run our threads (the database worker,
@@ -190,7 +191,8 @@ fuzz:
 
 coverage:
 	$(Q)rm -rf build-cov/obj
-	$(Q)$(MAKE) --no-print-directory B=build-cov OPT='-O0 -g' SAN='--coverage -fprofile-update=atomic' check
+	$(Q)MARKETING_SKIP_DIFFERENTIAL=1 $(MAKE) --no-print-directory B=build-cov OPT='-O0 -g' \
+	    SAN='--coverage -fprofile-update=atomic' check
 	$(Q)gcovr --root . --object-directory build-cov/obj --filter 'src/' \
 	    --print-summary --fail-under-line 80 -o build-cov/coverage.txt build-cov/obj
 	@tail -n 3 build-cov/coverage.txt

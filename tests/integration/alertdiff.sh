@@ -22,6 +22,7 @@
 # requests a second, through its own scrapes, a fifth of which fail (the
 # fault hits /metrics too): which scrapes failed moves the extrapolation,
 # so single instants differ by up to a third, typically by 5%.
+# differential: the alert states against a real Prometheus server
 . "$(dirname "$0")/../lib.sh"
 stack_up
 rules=$T_TMP/rules.yml

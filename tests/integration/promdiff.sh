@@ -5,6 +5,7 @@
 # within 5% (they see the same counters through scrapes a fraction of a
 # second apart). And the text parser over an endpoint nobody here wrote,
 # the Prometheus server's own /metrics: every sample parsed, none invented.
+# differential: the PromQL engine against a real Prometheus server
 . "$(dirname "$0")/../lib.sh"
 stack_up
 prom_up
