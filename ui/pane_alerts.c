@@ -289,6 +289,14 @@ static size_t build(const struct pane_data *d, struct line *out, size_t max, boo
                  p->db_conn_active, p->db_conn_max, a);
         out[n++].role = ROLE_NORMAL;
     }
+    if (p->have_rules && n < max) {
+        char se[32], sa[32];
+        fmt_count(se, sizeof se, (int64_t)p->tsdb_series);
+        fmt_count(sa, sizeof sa, (int64_t)p->tsdb_samples);
+        snprintf(out[n].text, sizeof out[n].text, "    series store: %s series, %s samples (rules evaluated here)",
+                 se, sa);
+        out[n++].role = ROLE_DIM;
+    }
     return n;
 }
 
