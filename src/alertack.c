@@ -452,7 +452,7 @@ void alertack_describe(const struct alertack_request *rq, const struct alertack_
         snprintf(tgt, sizeof tgt, "ack %lld", (long long)rq->ack_id);
     else
         target(tgt, sizeof tgt, rq->rule, rq);
-    const char *verb = alertack_op_name(rq->op);
+    const char *verb = rq->op == ALERTACK_OP_UNACK ? "clear" : alertack_op_name(rq->op);
     switch (r->outcome) {
     case CTL_APPLIED:
         describe_applied(rq, r, buf, n, r->verified ? " (verified after the connection failed)" : "");
