@@ -14,6 +14,7 @@
 #include "sanitize.h"
 
 #define MAX_TRIES 4
+#define OLD_SCHEMA "the schema is older than this console (run marketing db migrate)"
 
 const char *alertack_op_name(enum alertack_op op)
 {
@@ -361,6 +362,8 @@ int alertack_execute(PGconn *conn, const struct alertack_request *rq, const stru
             out->outcome = CTL_ERROR;
         if (out->outcome == CTL_INVALID)
             db_oneline(out->error, sizeof out->error, PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY));
+        else if (strcmp(state, "42883") == 0) /* undefined_function */
+            snprintf(out->error, sizeof out->error, "%s", OLD_SCHEMA);
         else
             db_error(out->error, sizeof out->error, alertack_op_name(rq->op), conn, res);
         PQclear(res);
@@ -653,7 +656,9 @@ struct alertack_list *alertack_list_fetch(PGconn *conn, int timeout_ms, int canc
         return NULL;
     }
     struct alertack_list *l = NULL;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+    if (strcmp(db_sqlstate(res), "42P01") == 0) /* undefined_table */
+        snprintf(err, errsz, "reading alert acks: %s", OLD_SCHEMA);
+    else if (PQresultStatus(res) != PGRES_TUPLES_OK)
         db_error(err, errsz, "reading alert acks", conn, res);
     else
         l = alertack_list_from_result(res, err, errsz);

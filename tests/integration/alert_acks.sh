@@ -136,7 +136,7 @@ grep -q "^$A3 *snooze *HighErrorRate{instance=\"db1:9187\",sever.* $ME as postgr
     "$T_TMP/list_text.out" || fail "table: $(out list_text)"
 
 # ---- unack ----
-run unack1 alerts unack "$A4" --json
+run unack1 alerts unack "$A4" --comment "fixed by the deploy" --json
 expect_rc unack1 0
 eq "unack outcome" "$(j unack1 'o["outcome"]')" applied
 eq "unack action" "$(j unack1 'o["action"]')" alert.unack
@@ -144,8 +144,8 @@ eq "unack of" "$(j unack1 'o["rule"] + " " + o["kind"]')" "HighErrorRate ack"
 eq "unack cleared by" "$(j unack1 'o["cleared_by"].split(" from ")[0]')" "$ME as postgres"
 eq "unack stored" "$(sql "SELECT cleared_reason || ' ' || split_part(cleared_by, ' from ', 1) FROM alert_acks WHERE id = $A4")" \
    "unack $ME as postgres"
-eq "unack audit row" "$(sql "SELECT action || ' ' || (details->>'ack_id') FROM audit_log
-                              WHERE request_id = '$(j unack1 'o["request_id"]')'")" "alert.unack $A4"
+eq "unack audit row" "$(sql "SELECT action || ' ' || (details->>'ack_id') || ' ' || note FROM audit_log
+                              WHERE request_id = '$(j unack1 'o["request_id"]')'")" "alert.unack $A4 fixed by the deploy"
 eq "in force after unack" "$(in_force)" "$A2 $S1 $A3"
 run unack_again alerts unack "$A4"
 expect_rc unack_again 0
@@ -357,6 +357,16 @@ INSERT INTO schema_migrations (version, name) VALUES (1, 'init'), (2, 'control')
 INSERT INTO alert_acks (request_id, alert_name, fingerprint, kind, note)
     VALUES (gen_random_uuid(), 'HighErrorRate', 'abc', 'ack', 'by hand');
 SQL
+# before the migration: a clear word, not a missing function
+rc=0
+"$MKT" --dsn "$LEGACY" alerts ack HighErrorRate --comment "too early" >/dev/null 2>"$T_TMP/early.err" || rc=$?
+eq "ack before the migration" "$rc" 1
+grep -q "schema is older than this console (run marketing db migrate)" "$T_TMP/early.err" ||
+    fail "ack before the migration: $(cat "$T_TMP/early.err")"
+rc=0
+"$MKT" --dsn "$LEGACY" alerts acks >/dev/null 2>"$T_TMP/early.err" || rc=$?
+eq "acks before the migration" "$rc" 1
+grep -q "schema is older than this console" "$T_TMP/early.err" || fail "acks before the migration: $(cat "$T_TMP/early.err")"
 "$MKT" --dsn "$LEGACY" db migrate >/dev/null
 eq "legacy rows kept" "$(psql -X -At "$LEGACY" -c "SELECT alert_name || ' ' || note FROM alert_acks_001")" "HighErrorRate by hand"
 rc=0
