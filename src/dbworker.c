@@ -269,7 +269,8 @@ static int check_writable(struct dbworker *w, PGconn *conn)
         "           'alert_ack(uuid,text,text,jsonb,text,interval,text,text,text)'), 'EXECUTE'), false)"
         "       AND coalesce(has_function_privilege(to_regprocedure("
         "           'alert_unack(uuid,bigint,text,text,text,text)'), 'EXECUTE'), false)"
-        "       AND coalesce(has_table_privilege(to_regclass('alert_acks'), 'INSERT, UPDATE'), false)"
+        "       AND coalesce(has_table_privilege(to_regclass('alert_acks'), 'INSERT'), false)"
+        "       AND coalesce(has_table_privilege(to_regclass('alert_acks'), 'UPDATE'), false)"
         "       AND has_table_privilege('audit_log', 'INSERT')";
     char err[512];
     PGresult *r = db_query(conn, sql, 0, NULL, QUERY_TIMEOUT_MS, w->stop_pipe[0], err, sizeof err);
