@@ -290,13 +290,12 @@ static int check_writable(struct dbworker *w, PGconn *conn)
         snprintf(reason, sizeof reason, "database role %.60s may not change campaigns",
                  PQgetvalue(r, 0, 4));
     bool acks_schema = ok && strcmp(PQgetvalue(r, 0, 5), "t") == 0;
-    if (!ok)
-        snprintf(ack_reason, sizeof ack_reason, "%s", reason);
+    bool server_ro = ok && (strcmp(PQgetvalue(r, 0, 2), "t") == 0 || strcmp(PQgetvalue(r, 0, 3), "t") == 0);
+    if (!ok || server_ro)
+        snprintf(ack_reason, sizeof ack_reason, "%s", reason); /* the server's, said above */
     else if (!acks_schema)
         snprintf(ack_reason, sizeof ack_reason,
                  "the schema has no alert acks yet (run marketing db migrate)");
-    else if (strcmp(PQgetvalue(r, 0, 2), "t") == 0 || strcmp(PQgetvalue(r, 0, 3), "t") == 0)
-        snprintf(ack_reason, sizeof ack_reason, "%s", reason); /* the server's, said above */
     else if (strcmp(PQgetvalue(r, 0, 6), "t") != 0)
         snprintf(ack_reason, sizeof ack_reason, "database role %.60s may not acknowledge alerts",
                  PQgetvalue(r, 0, 4));
