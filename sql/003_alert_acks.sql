@@ -179,7 +179,8 @@ BEGIN
     -- retry waits for its first attempt and then sees it.
     PERFORM pg_advisory_xact_lock(hashtext('marketing.alert_ack'), hashtext(p_rule || lbl::text));
 
-    SELECT * INTO l FROM audit_log x WHERE x.request_id = p_request_id AND x.campaign_id IS NULL;
+    SELECT * INTO l FROM audit_log x WHERE x.request_id = p_request_id AND x.campaign_id IS NULL
+                                             AND x.action LIKE 'alert.%';
     IF FOUND THEN
         SELECT * INTO a FROM alert_acks x WHERE x.request_id = p_request_id;
         RETURN QUERY SELECT 'replayed'::text, a.id, a.kind, a.expires_at, a.created_at, alert_ack_who(a),
@@ -234,7 +235,8 @@ BEGIN
                             NULL::timestamptz, NULL::text, NULL::text, NULL::timestamptz;
         RETURN;
     END IF;
-    SELECT * INTO l FROM audit_log x WHERE x.request_id = p_request_id AND x.campaign_id IS NULL;
+    SELECT * INTO l FROM audit_log x WHERE x.request_id = p_request_id AND x.campaign_id IS NULL
+                                             AND x.action LIKE 'alert.%';
     IF FOUND THEN
         RETURN QUERY SELECT 'replayed'::text, a.id, a.rule, a.labels, a.kind, a.cleared_at, a.cleared_by,
                             a.cleared_reason, a.expires_at;
