@@ -28,6 +28,10 @@ static void usage(FILE *out)
         "       marketing [options] stop-all [--yes] [--json] [--note TEXT]\n"
         "       marketing [options] audit [--campaign ID] [--user U] [--action A] [--limit N] [--json]\n"
         "       marketing [options] recipients ID [--csv]\n"
+        "       marketing [options] alerts ack RULE [--label K=V]... --comment TEXT [--for DURATION] [--json]\n"
+        "       marketing [options] alerts snooze RULE [--label K=V]... --comment TEXT --for DURATION [--json]\n"
+        "       marketing [options] alerts unack ID [--comment TEXT] [--json]\n"
+        "       marketing [options] alerts acks [--json]\n"
         "       marketing [options] query 'EXPR' [--json]\n"
         "       marketing [options] alerts [--json] [--wait TIME] [--rules]\n"
         "       marketing [options] watch [--json] [--interval TIME] [--count N] [--query EXPR]...\n"
@@ -340,8 +344,7 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
     argv += i;
     if (argc == 0 || !(strcmp(argv[0], "db") == 0 || strcmp(argv[0], "campaigns") == 0 ||
                        strcmp(argv[0], "config") == 0 || strcmp(argv[0], "help") == 0 ||
-                       strcmp(argv[0], "query") == 0 || strcmp(argv[0], "alerts") == 0 ||
-                       strcmp(argv[0], "watch") == 0)) {
+                       strcmp(argv[0], "query") == 0 || strcmp(argv[0], "watch") == 0)) {
         char err[512];
         if (oplog_open(cfg.log_file, err, sizeof err) != 0) {
             say(err);
@@ -359,9 +362,12 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
         rc = cmd_config(argc - 1, argv + 1);
     else if (strcmp(argv[0], "query") == 0)
         rc = cli_query(&cfg, argc - 1, argv + 1);
-    else if (strcmp(argv[0], "alerts") == 0)
-        rc = cli_alerts(&cfg, argc - 1, argv + 1);
-    else if (strcmp(argv[0], "watch") == 0)
+    else if (strcmp(argv[0], "alerts") == 0) {
+        /* ack, snooze, unack and acks are cli_acks'; the rest is cli_alerts' */
+        rc = cli_acks(&cfg, argc - 1, argv + 1);
+        if (rc < 0)
+            rc = cli_alerts(&cfg, argc - 1, argv + 1);
+    } else if (strcmp(argv[0], "watch") == 0)
         rc = cli_watch(&cfg, argc - 1, argv + 1);
     else if (strcmp(argv[0], "help") == 0) {
         usage(stdout);

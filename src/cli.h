@@ -25,11 +25,17 @@ struct pg_conn *cli_connect(const struct config *cfg);
  * -1 when name is none of them. */
 int cli_control(const struct config *cfg, const char *name, int argc, char **argv);
 
+/* marketing alerts ack|snooze|unack|acks (cli_acks.c): acknowledging and
+ * snoozing alerts. Returns -1 when argv[0] is none of those words. */
+int cli_acks(const struct config *cfg, int argc, char **argv);
+
+/* marketing alerts [--json] [--wait TIME] [--rules] (cli_alerts.c), and
+ * every other 'alerts' word but the four above: the rules and their
+ * states (argv after 'alerts'). */
+int cli_alerts(const struct config *cfg, int argc, char **argv);
+
 /* marketing query 'EXPR' [--json]: PromQL on the console's own scrapes. */
 int cli_query(const struct config *cfg, int argc, char **argv);
-
-/* marketing alerts [--json] [--wait TIME] [--rules]: the rules and their states. */
-int cli_alerts(const struct config *cfg, int argc, char **argv);
 
 /* marketing watch [--json] [--interval TIME] [--count N] [--query EXPR]...:
  * one line per interval from the console's engine. */

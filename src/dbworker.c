@@ -25,12 +25,16 @@
 #define ENGAGEMENT_EVERY_MS 60000
 #define ACTION_TIMEOUT_MS 30000
 #define VERIFY_RETRY_MS 2000
+#define ACK_EXPIRY_SLACK_MS 100
+#define LISTEN_CHANNELS "marketing_campaign,alert_acks"
 
 struct dbworker {
     pthread_t thread;
     struct listener *listener; /* its own connection, LISTENing */
     PGresult *engagement;  /* the worker's: the last engagement figures */
     int64_t engagement_due;
+    int64_t acks_due;      /* the worker's: when the first ack in force expires (monotonic); 0: none */
+    bool acks_schema;      /* the worker's: the database has alert_acks_in_force */
     char *dsn;
     int refresh_ms;
     int wake_fd;
@@ -45,15 +49,23 @@ struct dbworker {
     struct campaign_detail *pending_detail;
     char *detail_want;     /* the campaign whose details the UI shows, or NULL */
     struct dbw_status status;
-    /* actions: at most one in flight */
+    /* actions: at most one in flight, a campaign action or an alert ack */
     bool act_pending;      /* submitted, not yet sent */
     bool act_verify;       /* sent, outcome unknown: settle on a connection */
+    bool act_is_ack;       /* the one in flight is ack_rq, not act_rq */
     struct ctl_request act_rq;
     struct ctl_identity act_id;
     struct ctl_result act_res;   /* the unknown outcome (its backend pid) */
     bool res_ready;        /* an outcome for the UI */
     struct ctl_request res_rq;
     struct ctl_result res;
+    struct alertack_request ack_rq;
+    struct alertack_result ack_unknown; /* the unknown outcome (its backend pid) */
+    bool ack_res_ready;    /* an ack outcome for the UI */
+    struct alertack_request ack_res_rq;
+    struct alertack_result ack_res;
+    char read_only[160];   /* the console is read-only: why; "": it is not */
+    struct alertack_list *pending_acks;
     bool connected;        /* serve() has a connection */
     /* pre-flight */
     char *pf_want;
@@ -208,9 +220,37 @@ static int refresh_audit(struct dbworker *w, PGconn *conn)
     return 0;
 }
 
+/* The acks in force; and when the first of them expires, a read again. */
+static int refresh_acks(struct dbworker *w, PGconn *conn)
+{
+    if (!w->acks_schema)
+        return 0; /* an older schema: check_writable says so */
+    char err[512];
+    int lost = 0;
+    struct alertack_list *l = alertack_list_fetch(conn, QUERY_TIMEOUT_MS, w->stop_pipe[0], &lost, err,
+                                                  sizeof err);
+    if (!l) {
+        w->acks_due = 0;
+        set_status(w, lost ? DBW_RECONNECTING : DBW_CONNECTED, lost, lost ? clock_mono_ms() : 0, err);
+        return lost ? -1 : 0;
+    }
+    /* by the server's clock: how long from the read until the first expiry */
+    w->acks_due = l->next_expiry_in_ms >= 0
+                      ? clock_mono_ms() + l->next_expiry_in_ms + ACK_EXPIRY_SLACK_MS
+                      : 0;
+    pthread_mutex_lock(&w->lock);
+    struct alertack_list *old = w->pending_acks;
+    w->pending_acks = l;
+    pthread_mutex_unlock(&w->lock);
+    alertack_list_free(&old);
+    wake(w);
+    return 0;
+}
+
 /* What this connection may do: campaign_act must exist and be ours to
  * run, the role must be able to write, and the server must be a primary
- * with writable sessions. Returns -1 when the connection failed. */
+ * with writable sessions; the same for alert_ack and alert_unack. Returns
+ * -1 when the connection failed. */
 static int check_writable(struct dbworker *w, PGconn *conn)
 {
     static const char sql[] =
@@ -221,13 +261,24 @@ static int check_writable(struct dbworker *w, PGconn *conn)
         "       AND has_table_privilege('campaigns', 'UPDATE')"
         "       AND has_table_privilege('audit_log', 'INSERT'),"
         "       pg_is_in_recovery(), current_setting('default_transaction_read_only') = 'on',"
-        "       current_user";
+        "       current_user,"
+        "       to_regprocedure('alert_ack(uuid,text,text,jsonb,text,interval,text,text,text)') IS NOT NULL"
+        "         AND to_regprocedure('alert_unack(uuid,bigint,text,text,text,text)') IS NOT NULL"
+        "         AND to_regclass('alert_acks_in_force') IS NOT NULL,"
+        "       coalesce(has_function_privilege(to_regprocedure("
+        "           'alert_ack(uuid,text,text,jsonb,text,interval,text,text,text)'), 'EXECUTE'), false)"
+        "       AND coalesce(has_function_privilege(to_regprocedure("
+        "           'alert_unack(uuid,bigint,text,text,text,text)'), 'EXECUTE'), false)"
+        "       AND coalesce(has_table_privilege(to_regclass('alert_acks'), 'INSERT'), false)"
+        "       AND coalesce(has_table_privilege(to_regclass('alert_acks'), 'UPDATE'), false)"
+        "       AND has_table_privilege('audit_log', 'INSERT')";
     char err[512];
     PGresult *r = db_query(conn, sql, 0, NULL, QUERY_TIMEOUT_MS, w->stop_pipe[0], err, sizeof err);
     if (!r)
         return -1;
-    char reason[160] = "";
-    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+    char reason[160] = "", ack_reason[160] = "";
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
         db_error(reason, sizeof reason, "checking write rights", conn, r);
     else if (strcmp(PQgetvalue(r, 0, 0), "t") != 0)
         snprintf(reason, sizeof reason, "the schema is older than this console (run marketing db migrate)");
@@ -238,11 +289,24 @@ static int check_writable(struct dbworker *w, PGconn *conn)
     else if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
         snprintf(reason, sizeof reason, "database role %.60s may not change campaigns",
                  PQgetvalue(r, 0, 4));
+    bool acks_schema = ok && strcmp(PQgetvalue(r, 0, 5), "t") == 0;
+    bool server_ro = ok && (strcmp(PQgetvalue(r, 0, 2), "t") == 0 || strcmp(PQgetvalue(r, 0, 3), "t") == 0);
+    if (!ok || server_ro)
+        snprintf(ack_reason, sizeof ack_reason, "%s", reason); /* the server's, said above */
+    else if (!acks_schema)
+        snprintf(ack_reason, sizeof ack_reason,
+                 "the schema has no alert acks yet (run marketing db migrate)");
+    else if (strcmp(PQgetvalue(r, 0, 6), "t") != 0)
+        snprintf(ack_reason, sizeof ack_reason, "database role %.60s may not acknowledge alerts",
+                 PQgetvalue(r, 0, 4));
     PQclear(r);
+    w->acks_schema = acks_schema;
     pthread_mutex_lock(&w->lock);
     w->status.write_known = true;
     w->status.can_write = reason[0] == '\0';
     snprintf(w->status.write_reason, sizeof w->status.write_reason, "%s", reason);
+    w->status.can_ack = ack_reason[0] == '\0';
+    snprintf(w->status.ack_reason, sizeof w->status.ack_reason, "%s", ack_reason);
     pthread_mutex_unlock(&w->lock);
     wake(w);
     return 0;
@@ -269,18 +333,70 @@ static void publish_result(struct dbworker *w, const struct ctl_request *rq,
     wake(w);
 }
 
+static void publish_ack_result(struct dbworker *w, const struct alertack_request *rq,
+                               const struct alertack_result *res)
+{
+    char msg[1024];
+    alertack_describe(rq, res, msg, sizeof msg);
+    alertack_log(rq, res, &w->act_id, msg);
+    pthread_mutex_lock(&w->lock);
+    w->ack_res_rq = *rq;
+    w->ack_res = *res;
+    w->ack_res_ready = true;
+    if (res->outcome == CTL_UNKNOWN) {
+        w->act_verify = true;
+        w->ack_unknown = *res;
+    } else {
+        w->act_verify = false;
+        w->status.action_busy = false;
+    }
+    pthread_mutex_unlock(&w->lock);
+    wake(w);
+}
+
+/* The submitted ack, snooze or unack; as run_action. */
+static int run_ack(struct dbworker *w, PGconn *conn)
+{
+    struct alertack_request *rq = malloc(sizeof *rq);
+    struct alertack_result *res = malloc(sizeof *res);
+    struct ctl_identity id;
+    pthread_mutex_lock(&w->lock);
+    if (rq)
+        *rq = w->ack_rq;
+    id = w->act_id;
+    pthread_mutex_unlock(&w->lock);
+    if (!rq || !res) {
+        free(rq);
+        free(res);
+        struct alertack_result oom = { .outcome = CTL_ERROR };
+        snprintf(oom.error, sizeof oom.error, "out of memory: nothing was sent");
+        publish_ack_result(w, &w->ack_rq, &oom); /* ack_rq is only written while not busy */
+        return 0;
+    }
+    int rc = alertack_execute(conn, rq, &id, ACTION_TIMEOUT_MS, w->stop_pipe[0], res);
+    publish_ack_result(w, rq, res);
+    if (rc < 0)
+        set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), res->error);
+    free(rq);
+    free(res);
+    return rc < 0 ? -1 : 0;
+}
+
 /* Sends the submitted action. Returns -1 when the connection failed (the
  * outcome is then unknown until verified on the next connection). */
 static int run_action(struct dbworker *w, PGconn *conn)
 {
     pthread_mutex_lock(&w->lock);
     bool go = w->act_pending;
+    bool ack = w->act_is_ack;
     struct ctl_request rq = w->act_rq;
     struct ctl_identity id = w->act_id;
     w->act_pending = false;
     pthread_mutex_unlock(&w->lock);
     if (!go)
         return 0;
+    if (ack)
+        return run_ack(w, conn);
     struct ctl_result res;
     int rc = ctl_execute(conn, &rq, &id, ACTION_TIMEOUT_MS, w->stop_pipe[0], &res);
     publish_result(w, &rq, &res);
@@ -293,15 +409,45 @@ static int run_action(struct dbworker *w, PGconn *conn)
 
 /* Settles an unknown outcome. Returns -1 when the connection failed; a
  * check that cannot tell yet is tried again later. */
+static int run_verify_ack(struct dbworker *w, PGconn *conn)
+{
+    struct alertack_request *rq = malloc(sizeof *rq);
+    struct alertack_result *res = malloc(sizeof *res);
+    if (!rq || !res) {
+        free(rq);
+        free(res);
+        return 0; /* tried again later */
+    }
+    pthread_mutex_lock(&w->lock);
+    *rq = w->ack_rq;
+    *res = w->ack_unknown;
+    pthread_mutex_unlock(&w->lock);
+    int rc = 0;
+    if (alertack_verify(conn, rq, ACTION_TIMEOUT_MS, w->stop_pipe[0], res) == 0) {
+        publish_ack_result(w, rq, res);
+    } else {
+        char msg[700];
+        snprintf(msg, sizeof msg, "outcome of %.8s still unknown: %s", rq->request_id, res->error);
+        set_status(w, DBW_CONNECTED, 0, 0, msg);
+        rc = PQstatus(conn) == CONNECTION_OK ? 0 : -1;
+    }
+    free(rq);
+    free(res);
+    return rc;
+}
+
 static int run_verify(struct dbworker *w, PGconn *conn)
 {
     pthread_mutex_lock(&w->lock);
     bool go = w->act_verify;
+    bool ack = w->act_is_ack;
     struct ctl_request rq = w->act_rq;
     struct ctl_result res = w->act_res;
     pthread_mutex_unlock(&w->lock);
     if (!go)
         return 0;
+    if (ack)
+        return run_verify_ack(w, conn);
     if (ctl_verify(conn, &rq, ACTION_TIMEOUT_MS, w->stop_pipe[0], &res) == 0) {
         publish_result(w, &rq, &res);
         return 0;
@@ -388,7 +534,7 @@ static int refresh(struct dbworker *w, PGconn *conn)
     if (w->engagement)
         segment_list_apply_engagement(segs, w->engagement);
     publish(w, camps, segs);
-    if (refresh_audit(w, conn) != 0)
+    if (refresh_acks(w, conn) != 0 || refresh_audit(w, conn) != 0)
         return -1;
     return refresh_detail(w, conn);
 }
@@ -423,6 +569,12 @@ static int serve(struct dbworker *w, PGconn *conn)
         if (run_action(w, conn) != 0 || run_preflight(w, conn) != 0)
             return fresh ? SERVE_FRESH : SERVE_LOST;
         int64_t now = clock_mono_ms();
+        if (w->acks_due && now >= w->acks_due) {
+            /* an ack expired: only the acks need reading again */
+            if (refresh_acks(w, conn) != 0)
+                return fresh ? SERVE_FRESH : SERVE_LOST;
+            continue;
+        }
         if ((dirty && now >= earliest) || now >= next) {
             wakepipe_drain(w->kick_pipe[0]);
             if (refresh(w, conn) != 0)
@@ -438,6 +590,8 @@ static int serve(struct dbworker *w, PGconn *conn)
         int64_t until = dirty ? earliest : next;
         if (verify_at && verify_at < until)
             until = verify_at;
+        if (w->acks_due && w->acks_due < until)
+            until = w->acks_due;
         struct pollfd pfd[3] = {
             { .fd = w->stop_pipe[0], .events = POLLIN },
             { .fd = PQsocket(conn), .events = POLLIN },
@@ -488,6 +642,7 @@ static void *run(void *arg)
             w->connected = false;
             w->status.write_known = false;
             pthread_mutex_unlock(&w->lock);
+            w->acks_due = 0;
             PQfinish(conn);
             if (how == SERVE_STOP)
                 break;
@@ -541,7 +696,7 @@ struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
         pthread_cond_destroy(&w->done_cond);
         goto fail;
     }
-    w->listener = listener_start(w->dsn, "marketing_campaign", w->kick_pipe[1], err, errsz);
+    w->listener = listener_start(w->dsn, LISTEN_CHANNELS, w->kick_pipe[1], err, errsz);
     if (!w->listener) {
         char keep[512];
         snprintf(keep, sizeof keep, "%s", err);
@@ -587,6 +742,7 @@ bool dbworker_stop(struct dbworker **wp)
     segment_list_free(&w->pending_segs);
     campaign_detail_free(&w->pending_detail);
     audit_list_free(&w->pending_audit);
+    alertack_list_free(&w->pending_acks);
     free(w->pf_want);
     free(w->detail_want);
     PQclear(w->engagement);
@@ -657,13 +813,16 @@ bool dbworker_submit(struct dbworker *w, const struct ctl_request *rq, const str
 {
     pthread_mutex_lock(&w->lock);
     bool ok = false;
-    if (w->status.action_busy)
+    if (w->read_only[0])
+        snprintf(why, whysz, "read-only (%s): nothing was sent", w->read_only);
+    else if (w->status.action_busy)
         snprintf(why, whysz, "another action is still in flight: wait for its outcome");
     else if (!w->connected)
         snprintf(why, whysz, "not connected to the database: nothing was sent");
     else {
         w->act_rq = *rq;
         w->act_id = *id;
+        w->act_is_ack = false;
         w->act_pending = true;
         w->status.action_busy = true;
         ok = true;
@@ -729,4 +888,62 @@ struct audit_list *dbworker_take_audit(struct dbworker *w)
     w->pending_audit = NULL;
     pthread_mutex_unlock(&w->lock);
     return l;
+}
+
+bool dbworker_submit_ack(struct dbworker *w, const struct alertack_request *rq,
+                         const struct ctl_identity *id, char *why, size_t whysz)
+{
+    pthread_mutex_lock(&w->lock);
+    bool ok = false;
+    if (w->read_only[0])
+        snprintf(why, whysz, "read-only (%s): nothing was sent", w->read_only);
+    else if (w->status.action_busy)
+        snprintf(why, whysz, "another action is still in flight: wait for its outcome");
+    else if (!w->connected)
+        snprintf(why, whysz, "not connected to the database: nothing was sent");
+    else if (w->status.write_known && !w->status.can_ack)
+        snprintf(why, whysz, "read-only (%s): nothing was sent", w->status.ack_reason);
+    else {
+        w->ack_rq = *rq;
+        w->act_id = *id;
+        w->act_is_ack = true;
+        w->act_pending = true;
+        w->status.action_busy = true;
+        ok = true;
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (ok)
+        wakepipe_signal(w->kick_pipe[1]);
+    return ok;
+}
+
+bool dbworker_take_ack_result(struct dbworker *w, struct alertack_request *rq,
+                              struct alertack_result *res)
+{
+    pthread_mutex_lock(&w->lock);
+    bool got = w->ack_res_ready;
+    if (got) {
+        *rq = w->ack_res_rq;
+        *res = w->ack_res;
+        w->ack_res_ready = false;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return got;
+}
+
+struct alertack_list *dbworker_take_acks(struct dbworker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct alertack_list *l = w->pending_acks;
+    w->pending_acks = NULL;
+    pthread_mutex_unlock(&w->lock);
+    return l;
+}
+
+void dbworker_set_read_only(struct dbworker *w, const char *reason)
+{
+    pthread_mutex_lock(&w->lock);
+    snprintf(w->read_only, sizeof w->read_only, "%s",
+             reason && *reason ? reason : reason ? "read_only is set" : "");
+    pthread_mutex_unlock(&w->lock);
 }

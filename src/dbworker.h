@@ -1,7 +1,8 @@
 /* The database worker: a thread that owns its PostgreSQL connection for
  * queries, and a listener thread with a second connection that LISTENs for
- * campaign changes. It re-reads campaigns and segments on a notification
- * or every refresh interval (segment engagement every minute), and
+ * campaign changes and alert acks. It re-reads campaigns, segments and the
+ * acks in force on a notification or every refresh interval (segment
+ * engagement every minute; the acks also when one expires), and
  * publishes immutable snapshots for the UI. It reconnects by
  * itself with jittered exponential backoff. Nothing here ever blocks the
  * caller for longer than taking a mutex. */
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alertack.h"
 #include "audit.h"
 #include "campaign_detail.h"
 #include "campaigns.h"
@@ -31,6 +33,8 @@ struct dbw_status {
     bool can_write;         /* the role may change campaigns and the server is a primary */
     char write_reason[160]; /* why not, when it may not */
     bool action_busy;       /* an action is in flight or its outcome is being verified */
+    bool can_ack;           /* the role may ack alerts and the server is a primary (write_known) */
+    char ack_reason[160];   /* why not, when it may not */
 };
 
 struct dbworker;
@@ -72,6 +76,29 @@ void dbworker_status(struct dbworker *w, struct dbw_status *out);
  * the database is not connected (a write is never queued for later). */
 bool dbworker_submit(struct dbworker *w, const struct ctl_request *rq, const struct ctl_identity *id,
                      char *why, size_t whysz);
+
+/* Sends an alert ack, snooze or unack, through the same one-at-a-time slot
+ * as campaign actions (action_busy covers both). Returns false, with a
+ * reason in why, when it was not sent: the console is read-only
+ * (dbworker_set_read_only, or the role or server: status.can_ack), another
+ * action is in flight, or the database is not connected. The request is
+ * not checked here: alertack_request_check() first. */
+bool dbworker_submit_ack(struct dbworker *w, const struct alertack_request *rq,
+                         const struct ctl_identity *id, char *why, size_t whysz);
+
+/* Takes the newest ack outcome, as dbworker_take_result does for campaign
+ * actions (an unknown outcome first, then the verified one). */
+bool dbworker_take_ack_result(struct dbworker *w, struct alertack_request *rq,
+                              struct alertack_result *res);
+
+/* Takes the newest list of acks in force if one arrived since the last
+ * call (the caller owns it), else NULL. Read at connect, on every refresh
+ * and notification, and when the first of them expires. */
+struct alertack_list *dbworker_take_acks(struct dbworker *w);
+
+/* The console is read-only (reason: why, as the status line says it; NULL:
+ * it is not): every submit is refused with that reason. */
+void dbworker_set_read_only(struct dbworker *w, const char *reason);
 
 /* Takes the newest action outcome, if one arrived since the last call:
  * true with *rq and *res filled. An unknown outcome comes first (the

@@ -23,7 +23,8 @@
 
 struct listener {
     pthread_t thread;
-    char *dsn, *sql;
+    char *dsn;
+    char *channels;  /* names, each NUL-terminated, then an empty one */
     int kick_fd;
     int stop_pipe[2];
     atomic_bool live;
@@ -36,11 +37,16 @@ struct listener {
 static int listen_on(struct listener *l, PGconn *conn)
 {
     char err[512];
-    PGresult *res = db_query(conn, l->sql, 0, NULL, LISTEN_TIMEOUT_MS, l->stop_pipe[0], err, sizeof err);
-    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
-    PQclear(res);
-    if (!ok)
-        return 0;
+    /* one LISTEN per channel: a parameterized statement holds one command */
+    for (const char *ch = l->channels; *ch; ch += strlen(ch) + 1) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "LISTEN %s", ch);
+        PGresult *res = db_query(conn, sql, 0, NULL, LISTEN_TIMEOUT_MS, l->stop_pipe[0], err, sizeof err);
+        bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (!ok)
+            return 0;
+    }
     atomic_store(&l->live, true);
     wakepipe_signal(l->kick_fd); /* read everything: what was sent meanwhile is lost */
     for (;;) {
@@ -102,7 +108,7 @@ static void *run(void *arg)
     return NULL;
 }
 
-struct listener *listener_start(const char *dsn, const char *channel, int kick_fd, char *err,
+struct listener *listener_start(const char *dsn, const char *channels, int kick_fd, char *err,
                                 size_t errsz)
 {
     struct listener *l = calloc(1, sizeof *l);
@@ -113,15 +119,18 @@ struct listener *listener_start(const char *dsn, const char *channel, int kick_f
     l->kick_fd = kick_fd;
     l->stop_pipe[0] = l->stop_pipe[1] = -1;
     l->dsn = strdup(dsn ? dsn : "");
-    size_t n = strlen(channel) + 16;
-    l->sql = malloc(n);
+    /* "a,b" becomes "a\0b\0\0"; fixed names of ours, not input: no quoting needed */
+    size_t n = strlen(channels) + 2;
+    l->channels = calloc(1, n);
     atomic_init(&l->live, false);
-    if (!l->dsn || !l->sql || wakepipe_open(l->stop_pipe) != 0) {
+    if (!l->dsn || !l->channels || wakepipe_open(l->stop_pipe) != 0) {
         snprintf(err, errsz, "cannot start the listener: %s", strerror(errno));
         goto fail;
     }
-    /* a fixed channel name of ours, not input: no quoting needed */
-    snprintf(l->sql, n, "LISTEN %s", channel);
+    memcpy(l->channels, channels, n - 2);
+    for (char *p = l->channels; *p; p++)
+        if (*p == ',')
+            *p = '\0';
     pthread_mutex_init(&l->lock, NULL);
     threadwait_cond_init(&l->done_cond);
     int rc = threadwait_spawn(&l->thread, run, l);
@@ -137,7 +146,7 @@ fail:
         close(l->stop_pipe[0]);
         close(l->stop_pipe[1]);
     }
-    free(l->sql);
+    free(l->channels);
     free(l->dsn);
     free(l);
     return NULL;
@@ -165,7 +174,7 @@ bool listener_stop(struct listener **lp)
     pthread_cond_destroy(&l->done_cond);
     close(l->stop_pipe[0]);
     close(l->stop_pipe[1]);
-    free(l->sql);
+    free(l->channels);
     free(l->dsn);
     free(l);
     return true;

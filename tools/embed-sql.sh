@@ -10,7 +10,8 @@ for f in "$@"; do
     num=${base%%_*}
     name=${base#*_}
     printf '    { %d, "%s",\n' "$(expr "$num" + 0)" "$name"
-    awk '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); printf "      \"%s\\n\"\n", $0 }' "$f"
+    # sed, not awk: mawk's gsub leaves a backslash single in "\\\\"
+    sed 's/\\/\\\\/g; s/"/\\"/g; s/\t/\\t/g; s/^/      "/; s/$/\\n"/' "$f"
     printf '    },\n'
 done
 printf '};\n'

@@ -18,6 +18,14 @@ sql "INSERT INTO contacts (email) SELECT 'c' || g || '@example.com' FROM generat
      INSERT INTO segment_members (segment_id, contact_id) SELECT 'seg_1', id FROM contacts;
      UPDATE contacts SET last_opened_at = now() WHERE id = 2;" >/dev/null
 
+# a role that may read everything and write nothing
+sql "CREATE ROLE mkt_ro LOGIN;
+     GRANT USAGE ON SCHEMA public TO mkt_ro;
+     GRANT SELECT ON ALL TABLES IN SCHEMA public TO mkt_ro;" >/dev/null
+RO_DSN=${PGDSN/user=postgres/user=mkt_ro}
+[ "$RO_DSN" != "$PGDSN" ] || fail "cannot make a DSN for another role from '$PGDSN'"
+export RO_DSN
+
 export T_CTL=$T_TMP/ctl
 mkdir -p "$T_CTL"
 pgdir=$T_TMP/pg

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Concurrent campaign actions, step by step: every tests/isolation/*.spec is
+# Concurrent campaign actions and alert acks, step by step: every tests/isolation/*.spec is
 # run by PostgreSQL's isolationtester against a fresh copy of the migrated
 # schema, and its output must match tests/isolation/expected/NAME.out.
 #

@@ -1,6 +1,7 @@
 /* The database worker against a real server (PGDSN, from dbworker.sh):
- * snapshots, NOTIFY-driven refresh, losing and regaining the server, and a
- * prompt stop. Control of the server comes from the shell through files:
+ * snapshots, NOTIFY-driven refresh, alert acks made through one worker and
+ * seen by another, their expiry, read-only refusal, losing and regaining
+ * the server, and a prompt stop. Control of the server comes from the shell through files:
  * the test writes $T_CTL/req ("stop", "start", "kill") and waits for
  * $T_CTL/done. */
 #include <fcntl.h>
@@ -140,6 +141,202 @@ static void test_snapshot_and_notify(void **state)
     assert_null(w);
 }
 
+/* Waits up to ms for an ack list in which pred(list, arg) holds. */
+static int wait_acks(struct dbworker *w, int ms, int (*pred)(const struct alertack_list *, int64_t),
+                     int64_t arg)
+{
+    int64_t end = clock_mono_ms() + ms;
+    while (clock_mono_ms() < end) {
+        struct pollfd p = { .fd = wake[0], .events = POLLIN };
+        poll(&p, 1, 100);
+        char buf[64];
+        while (read(wake[0], buf, sizeof buf) > 0)
+            ;
+        struct alertack_list *l = dbworker_take_acks(w);
+        int ok = l && pred(l, arg);
+        alertack_list_free(&l);
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
+static const struct alertack *find_ack(const struct alertack_list *l, int64_t id)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].id == id)
+            return &l->v[i];
+    return NULL;
+}
+
+static int has_ack(const struct alertack_list *l, int64_t id) { return find_ack(l, id) != NULL; }
+static int lacks_ack(const struct alertack_list *l, int64_t id) { return find_ack(l, id) == NULL; }
+
+/* Waits for the outcome of the ack in flight; fails the test without one. */
+static void ack_result(struct dbworker *w, struct alertack_result *res)
+{
+    struct alertack_request rq;
+    for (int i = 0; i < 100; i++) {
+        if (dbworker_take_ack_result(w, &rq, res))
+            return;
+        usleep(100000);
+    }
+    fail_msg("no outcome for the ack within 10 s");
+}
+
+static struct dbworker *start_live(const char *conninfo)
+{
+    char err[512];
+    /* a long refresh: only a notification can explain a quick update */
+    struct dbworker *w = dbworker_start(conninfo, 600000, wake[1], err, sizeof err);
+    assert_non_null(w);
+    struct dbw_status st;
+    assert_true(wait_state(w, DBW_CONNECTED, 10000, &st));
+    for (int i = 0; i < 100 && !(st.live && st.write_known); i++) {
+        usleep(100000);
+        dbworker_status(w, &st);
+    }
+    assert_true(st.live);
+    assert_true(st.write_known);
+    return w;
+}
+
+static void test_acks_between_consoles(void **state)
+{
+    (void)state;
+    struct dbworker *a = start_live(dsn), *b = start_live(dsn);
+    struct dbw_status st;
+    dbworker_status(a, &st);
+    assert_true(st.can_ack);
+    assert_string_equal(st.ack_reason, "");
+    struct ctl_identity id = { .os_user = "tester", .ssh_client = "10.9.8.7 50000 22" };
+    char why[256], err[256];
+
+    /* an ack made through one console shows in the other's snapshot */
+    struct alertack_request rq;
+    assert_int_equal(alertack_request_init(&rq, ALERTACK_OP_ACK), 0);
+    snprintf(rq.rule, sizeof rq.rule, "HighErrorRate");
+    assert_int_equal(alertack_request_add_label(&rq, "instance", "db1:9187", err, sizeof err), 0);
+    snprintf(rq.comment, sizeof rq.comment, "looking into it");
+    assert_true(dbworker_submit_ack(a, &rq, &id, why, sizeof why));
+    /* one write at a time, campaign action or ack */
+    assert_false(dbworker_submit_ack(a, &rq, &id, why, sizeof why));
+    assert_non_null(strstr(why, "in flight"));
+    struct alertack_result res;
+    ack_result(a, &res);
+    assert_int_equal(res.outcome, CTL_APPLIED);
+    int64_t acked = res.ack_id;
+    assert_true(acked > 0);
+    assert_non_null(strstr(res.who, "tester as "));
+    assert_true(wait_acks(b, 3000, has_ack, acked));
+
+    /* a snooze of a few seconds: there, then gone when it expires, with no
+     * notification to say so */
+    struct alertack_request sn;
+    assert_int_equal(alertack_request_init(&sn, ALERTACK_OP_SNOOZE), 0);
+    snprintf(sn.rule, sizeof sn.rule, "DatabaseSlow");
+    snprintf(sn.comment, sizeof sn.comment, "maintenance window");
+    sn.for_s = 2;
+    assert_true(dbworker_submit_ack(a, &sn, &id, why, sizeof why));
+    ack_result(a, &res);
+    assert_int_equal(res.outcome, CTL_APPLIED);
+    int64_t snoozed = res.ack_id;
+    assert_true(wait_acks(b, 3000, has_ack, snoozed));
+    assert_true(wait_acks(b, 8000, lacks_ack, snoozed));
+
+    /* the server's checks hold for the worker's path too */
+    struct alertack_request blank;
+    assert_int_equal(alertack_request_init(&blank, ALERTACK_OP_ACK), 0);
+    snprintf(blank.rule, sizeof blank.rule, "HighErrorRate");
+    snprintf(blank.comment, sizeof blank.comment, "   ");
+    assert_true(dbworker_submit_ack(b, &blank, &id, why, sizeof why));
+    ack_result(b, &res);
+    assert_int_equal(res.outcome, CTL_INVALID);
+    assert_non_null(strstr(res.error, "a comment is required"));
+
+    /* unack through the other console: gone from the first's snapshot */
+    struct alertack_request un;
+    assert_int_equal(alertack_request_init(&un, ALERTACK_OP_UNACK), 0);
+    un.ack_id = acked;
+    assert_true(dbworker_submit_ack(b, &un, &id, why, sizeof why));
+    ack_result(b, &res);
+    assert_int_equal(res.outcome, CTL_APPLIED);
+    assert_true(wait_acks(a, 3000, lacks_ack, acked));
+    assert_int_equal(alertack_request_init(&un, ALERTACK_OP_UNACK), 0);
+    un.ack_id = acked;
+    assert_true(dbworker_submit_ack(a, &un, &id, why, sizeof why));
+    ack_result(a, &res);
+    assert_int_equal(res.outcome, CTL_ALREADY);
+    assert_int_equal(alertack_request_init(&un, ALERTACK_OP_UNACK), 0);
+    un.ack_id = 987654321;
+    assert_true(dbworker_submit_ack(a, &un, &id, why, sizeof why));
+    ack_result(a, &res);
+    assert_int_equal(res.outcome, CTL_NOT_FOUND);
+
+    /* the console's own read-only mode refuses before anything is sent */
+    dbworker_set_read_only(a, "read_only is set (--read-only)");
+    assert_false(dbworker_submit_ack(a, &rq, &id, why, sizeof why));
+    assert_non_null(strstr(why, "read-only (read_only is set (--read-only))"));
+    struct ctl_request crq;
+    assert_int_equal(ctl_request_init(&crq, CTL_PAUSE, "cmp_2", 0), 0);
+    assert_false(dbworker_submit(a, &crq, &id, why, sizeof why));
+    assert_non_null(strstr(why, "read-only"));
+    dbworker_set_read_only(a, NULL);
+    /* the first request sent again: applied once, its result again */
+    assert_true(dbworker_submit_ack(a, &rq, &id, why, sizeof why));
+    ack_result(a, &res);
+    assert_int_equal(res.outcome, CTL_REPLAYED);
+    assert_int_equal(res.ack_id, acked);
+    assert_int_equal(alertack_request_init(&rq, ALERTACK_OP_ACK), 0);
+    snprintf(rq.rule, sizeof rq.rule, "HighErrorRate");
+    snprintf(rq.comment, sizeof rq.comment, "again, the whole rule");
+    assert_true(dbworker_submit_ack(a, &rq, &id, why, sizeof why));
+    ack_result(a, &res);
+    assert_int_equal(res.outcome, CTL_APPLIED);
+    assert_true(wait_acks(b, 3000, has_ack, res.ack_id));
+    assert_true(dbworker_stop(&a));
+    assert_true(dbworker_stop(&b));
+}
+
+/* A role that may read but not write: the acks show, an ack is refused
+ * before it is sent, with the reason the status line gives. */
+static void test_acks_read_only_role(void **state)
+{
+    (void)state;
+    const char *ro = getenv("RO_DSN");
+    if (!ro)
+        skip();
+    exec_sql("SELECT alert_ack(gen_random_uuid(), 'snooze', 'CampaignSendRateLow', '{}',"
+             " 'seen by a read-only role', '1 hour', 'setup', NULL, NULL)");
+    struct dbworker *w = start_live(ro);
+    struct dbw_status st;
+    dbworker_status(w, &st);
+    assert_false(st.can_ack);
+    assert_non_null(strstr(st.ack_reason, "may not acknowledge alerts"));
+    assert_false(st.can_write);
+    struct alertack_request rq;
+    char why[256];
+    assert_int_equal(alertack_request_init(&rq, ALERTACK_OP_ACK), 0);
+    snprintf(rq.rule, sizeof rq.rule, "HighErrorRate");
+    snprintf(rq.comment, sizeof rq.comment, "should not land");
+    struct ctl_identity id = { .os_user = "tester" };
+    assert_false(dbworker_submit_ack(w, &rq, &id, why, sizeof why));
+    assert_non_null(strstr(why, "read-only (database role"));
+    assert_non_null(strstr(why, "nothing was sent"));
+    struct alertack_list *l = NULL;
+    for (int i = 0; i < 50 && !l; i++) {
+        usleep(100000);
+        l = dbworker_take_acks(w);
+    }
+    assert_non_null(l);
+    int seen = 0;
+    for (size_t i = 0; i < l->n; i++)
+        seen |= strcmp(l->v[i].rule, "CampaignSendRateLow") == 0;
+    assert_true(seen);
+    alertack_list_free(&l);
+    assert_true(dbworker_stop(&w));
+}
+
 static void test_server_lost_and_back(void **state)
 {
     (void)state;
@@ -231,6 +428,8 @@ int main(void)
     fcntl(wake[1], F_SETFL, O_NONBLOCK);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_snapshot_and_notify),
+        cmocka_unit_test(test_acks_between_consoles),
+        cmocka_unit_test(test_acks_read_only_role),
         cmocka_unit_test(test_server_lost_and_back),
         cmocka_unit_test(test_unreachable_from_the_start),
     };
