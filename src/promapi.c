@@ -123,6 +123,51 @@ void promapi_free(struct promapi **c)
 
 const char *promapi_url(const struct promapi *c) { return c->url; }
 
+/* A short, specific message for a failed transfer, one line of ASCII. */
+static void transfer_error(const struct promapi *c, CURL *e, CURLcode rc, const struct body *b,
+                           const char *ebuf, char *err, size_t errsz)
+{
+    char detail[CURL_ERROR_SIZE], cap[32];
+    const char *d = ebuf && ebuf[0] ? ebuf : curl_easy_strerror(rc);
+    size_t n = 0;
+    for (; d[n] && n + 1 < sizeof detail; n++)
+        detail[n] = d[n] >= 0x20 && d[n] < 0x7f ? d[n] : ' ';
+    detail[n] = '\0';
+    format_bytes(cap, sizeof cap, c->cap);
+    curl_off_t connected = 0;
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        curl_easy_getinfo(e, CURLINFO_CONNECT_TIME_T, &connected);
+        if (strstr(detail, "too slow"))
+            snprintf(err, errsz, "too slow: under 1 byte/s for %d s",
+                     c->timeout_ms >= 2000 ? c->timeout_ms / 1000 : 1);
+        else if (connected == 0)
+            snprintf(err, errsz, "timeout after %d ms (connecting)", c->connect_ms);
+        else
+            snprintf(err, errsz, "timeout after %d ms", c->timeout_ms);
+        return;
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+        if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED)
+            snprintf(err, errsz, "response larger than the %s cap", cap);
+        else
+            snprintf(err, errsz, "out of memory");
+        return;
+    case CURLE_ABORTED_BY_CALLBACK:
+        snprintf(err, errsz, "cancelled");
+        return;
+    case CURLE_TOO_MANY_REDIRECTS:
+        snprintf(err, errsz, "too many redirects (more than %ld)", MAX_REDIRS);
+        return;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        snprintf(err, errsz, "%s (only http and https)", detail);
+        return;
+    default:
+        snprintf(err, errsz, "%s", detail);
+        return;
+    }
+}
+
 /* GETs url + endpoint + "?" + params into *b. Returns the HTTP status, or
  * -1 with "endpoint: why" in err when no response was read whole. */
 static int fetch(const struct promapi *c, const char *endpoint, const char *params, struct body *b,
@@ -181,19 +226,15 @@ static int fetch(const struct promapi *c, const char *endpoint, const char *para
         memset(tok, 0, strlen(tok));
         free(tok);
     }
-    curl_easy_cleanup(e);
     curl_slist_free_all(hdr);
     free(url);
-    if (rc == CURLE_OK)
+    if (rc == CURLE_OK) {
+        curl_easy_cleanup(e);
         return (int)code;
-    char cap[32];
-    format_bytes(cap, sizeof cap, c->cap);
-    if (b->too_big || rc == CURLE_FILESIZE_EXCEEDED)
-        snprintf(err, errsz, "%s: response larger than the %s cap", endpoint, cap);
-    else if (rc == CURLE_ABORTED_BY_CALLBACK)
-        snprintf(err, errsz, "%s: cancelled", endpoint);
-    else
-        snprintf(err, errsz, "%s: %s", endpoint, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+    }
+    transfer_error(c, e, rc, b, ebuf, why, sizeof why);
+    curl_easy_cleanup(e);
+    snprintf(err, errsz, "%s: %s", endpoint, why);
     free(b->p);
     memset(b, 0, sizeof *b);
     return -1;
