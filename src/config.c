@@ -41,8 +41,7 @@ const struct opt_def config_options[] = {
       "The system's /ready endpoint. Empty: not watched." },
     { "token_file", OPT_STRING, "", OFF(token_file), NULL, NULL,
       "A file holding a bearer token sent to the endpoints and to prometheus_url. It must not be "
-      "readable by "
-      "group or others (mode 0600), like libpq's password file. Empty: no token." },
+      "readable by group or others (mode 0600), like libpq's password file. Empty: no token." },
     { "scrape_interval", OPT_DURATION, "1s", OFF(scrape_ms), "200ms", "5m",
       "How often the endpoints are read." },
     { "scrape_timeout", OPT_DURATION, "5s", OFF(scrape_timeout_ms), "100ms", "1m",
