@@ -185,9 +185,10 @@ const char *promapi_kv_get(const struct promapi_kv *kv, size_t n, const char *na
 
 /* ---- pieces, exposed for tests and fuzzing ---- */
 
-/* Parses a response body of endpoint ("/api/v1/alerts", ...) as the calls
- * above do: 0, or -1 with a message. http_status is the response's (200 for
- * a body known good). */
+/* Parse a response body as the calls above do: 0, or -1 with a message
+ * (the result then zeroed). http_status is the response's (200 for a body
+ * known good). promapi_parse_query sets *t_ms (may be NULL) only when the
+ * answer has a point. */
 int promapi_parse_query(const char *body, size_t len, int http_status, struct promql_result *out,
                         int64_t *t_ms, char *err, size_t errsz);
 int promapi_parse_query_range(const char *body, size_t len, int http_status,

@@ -202,7 +202,9 @@ static int kv_of(struct jp *j, json_t *obj, const char *path, const char *key, b
     const char *name;
     json_t *v;
     json_object_foreach(o, name, v) {
-        snprintf(p, sizeof p, "%s%s%s.%s", path, path[0] ? "." : "", key, name);
+        char shown[80]; /* a name from the server, shown escaped */
+        escape_ascii(shown, sizeof shown, name, 60);
+        snprintf(p, sizeof p, "%s%s%s.%s", path, path[0] ? "." : "", key, shown);
         if (!json_is_string(v) || str_ok(j, v, p)) {
             if (!json_is_string(v))
                 fail(j, "%s is not a string", p);
@@ -267,7 +269,9 @@ static int metric_of(struct jp *j, json_t *obj, const char *path, struct tsdb_la
     const char *name;
     json_t *v;
     json_object_foreach(m, name, v) {
-        snprintf(p, sizeof p, "%s.metric.%s", path, name);
+        char shown[80]; /* a name from the server, shown escaped */
+        escape_ascii(shown, sizeof shown, name, 60);
+        snprintf(p, sizeof p, "%s.metric.%s", path, shown);
         if (!json_is_string(v))
             return fail(j, "%s is not a string", p);
         if (str_ok(j, v, p))

@@ -94,6 +94,9 @@ static void test_alert_fields(void **state)
     expect_alerts_error("{\"status\":\"success\",\"data\":{\"alerts\":[{\"labels\":{\"a\":\"x\\u0000y\"}}]}}",
                         200, "/api/v1/alerts: invalid JSON (line 1 column 63: \\u0000 is not allowed "
                         "without JSON_ALLOW_NUL near '\"x\\u0000y\"')");
+    /* a name from the server is escaped in the message, as its values are */
+    expect_alerts_error("{\"status\":\"success\",\"data\":{\"alerts\":[{\"labels\":{\"\\u001b[2J\":1}}]}}",
+                        200, "/api/v1/alerts: data.alerts[0].labels.\\x1b[2J is not a string");
     expect_alerts_error("{\"status\":\"success\",\"data\":{\"alerts\":{}}}", 200,
                         "/api/v1/alerts: data.alerts is not an array");
 }
