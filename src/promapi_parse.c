@@ -307,6 +307,8 @@ static int metric_of(struct jp *j, json_t *obj, const char *path, struct tsdb_la
 static int point_of(struct jp *j, const json_t *pt, const char *path, int64_t *t_ms, double *v)
 {
     char p[256];
+    *t_ms = 0;
+    *v = 0;
     if (!json_is_array(pt) || json_array_size(pt) != 2)
         return fail(j, "%s is not a [time, \"value\"] pair", path);
     if (!json_is_number(json_array_get(pt, 0)))
@@ -326,7 +328,7 @@ static json_t *envelope(struct jp *j, const char *body, size_t len, int http_sta
     bool http_ok = http_status >= 200 && http_status <= 299;
     *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &je);
     const char *status = NULL;
-    if (*root && json_is_object(*root)) {
+    if (json_is_object(*root)) {
         json_t *s = json_object_get(*root, "status");
         status = json_is_string(s) ? json_string_value(s) : NULL;
     }
