@@ -1,5 +1,7 @@
-/* marketing query 'EXPR': a PromQL expression evaluated on the console's
- * own scrapes of metrics_url (each target gets job "marketing" and its
+/* marketing query 'EXPR': a PromQL expression asked of the Prometheus
+ * server at prometheus_url when one is configured (its /api/v1/query, at
+ * the client's now), else evaluated on the console's own scrapes of
+ * metrics_url (each target gets job "marketing" and its
  * instance label, as a Prometheus scrape config would give it). The
  * targets are scraped every scrape_interval for as long as the
  * expression's widest range needs, then it is evaluated at the last
@@ -18,6 +20,7 @@
 #include "clock.h"
 #include "ingest.h"
 #include "poller.h"
+#include "promapi.h"
 #include "promql.h"
 #include "sanitize.h"
 
@@ -137,6 +140,23 @@ static size_t split(const char *list, char urls[][1024], size_t max)
     return n;
 }
 
+/* Prints r as --json does: /api/v1/query's answer, and how many scrapes
+ * the console made (0 when a server answered). */
+static int print_json(const struct promql_result *r, int64_t at, int rounds)
+{
+    int len = promql_format_result(r, at, NULL, 0);
+    char *buf = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    int rc = EXIT_ERROR;
+    if (buf && promql_format_result(r, at, buf, (size_t)len + 1) >= 0) {
+        printf("{\"status\":\"success\",\"data\":{\"resultType\":\"%s\",\"result\":%s},"
+               "\"scrapes\":%d}\n",
+               r->type == PROMQL_SCALAR ? "scalar" : "vector", buf, rounds);
+        rc = EXIT_OK;
+    }
+    free(buf);
+    return rc;
+}
+
 static void print_text(const struct promql_result *r)
 {
     char v[PROMQL_VALUE_MAX];
@@ -168,6 +188,39 @@ static void print_text(const struct promql_result *r)
     }
 }
 
+/* The expression asked of the Prometheus server, at the client's now. Its
+ * PromQL is the whole language; its errors are its own words. */
+static int query_server(const struct config *cfg, const char *expr, bool json)
+{
+    char err[PROMAPI_ERR_MAX], msg[PROMAPI_ERR_MAX + 64];
+    struct promapi_opts o = {
+        .url = cfg->prometheus_url,
+        .token_file = cfg->token_file,
+        .timeout_ms = cfg->scrape_timeout_ms,
+    };
+    struct promapi *c = promapi_new(&o, err, sizeof err);
+    if (!c) {
+        cli_say(err);
+        return EXIT_USAGE;
+    }
+    int64_t at = clock_real_ms(), t = at;
+    struct promql_result r;
+    int rc = EXIT_OK;
+    if (promapi_query(c, expr, at, &r, &t, err, sizeof err) != 0) {
+        snprintf(msg, sizeof msg, "query: %s: %s", promapi_url(c), err);
+        cli_say(msg);
+        rc = EXIT_ERROR;
+    } else {
+        if (json)
+            rc = print_json(&r, t, 0);
+        else
+            print_text(&r);
+        promql_result_free(&r);
+    }
+    promapi_free(&c);
+    return rc;
+}
+
 int cli_query(const struct config *cfg, int argc, char **argv)
 {
     const char *expr = NULL;
@@ -188,6 +241,8 @@ int cli_query(const struct config *cfg, int argc, char **argv)
         cli_say("query: which expression? e.g. marketing query 'sum(rate(emails_sent_total[1m]))'");
         return EXIT_USAGE;
     }
+    if (cfg->prometheus_url && cfg->prometheus_url[0])
+        return query_server(cfg, expr, json);
     char err[512];
     struct promql_expr *e = promql_parse(expr, err, sizeof err);
     if (!e) {
@@ -266,19 +321,10 @@ int cli_query(const struct config *cfg, int argc, char **argv)
             cli_say(msg);
             rc = EXIT_ERROR;
         } else {
-            if (json) {
-                int len = promql_format_result(&r, at, NULL, 0);
-                char *buf = len >= 0 ? malloc((size_t)len + 1) : NULL;
-                if (buf && promql_format_result(&r, at, buf, (size_t)len + 1) >= 0)
-                    printf("{\"status\":\"success\",\"data\":{\"resultType\":\"%s\",\"result\":%s},"
-                           "\"scrapes\":%d}\n",
-                           r.type == PROMQL_SCALAR ? "scalar" : "vector", buf, rounds);
-                else
-                    rc = EXIT_ERROR;
-                free(buf);
-            } else {
+            if (json)
+                rc = print_json(&r, at, rounds);
+            else
                 print_text(&r);
-            }
             promql_result_free(&r);
         }
     }

@@ -29,13 +29,19 @@ const struct opt_def config_options[] = {
     { "metrics_url", OPT_STRING, "", OFF(metrics_url), NULL, NULL,
       "The marketing system's Prometheus /metrics endpoints, comma-separated (up to 8; "
       "their counters are summed). Empty: no metrics." },
+    { "prometheus_url", OPT_STRING, "", OFF(prometheus_url), NULL, NULL,
+      "A Prometheus server that scrapes the system, as its base URL with any path prefix "
+      "(http://prom:9090, https://host/prometheus). When set, marketing query asks its "
+      "/api/v1/query instead of scraping metrics_url itself. Requests send token_file's bearer "
+      "token, verify TLS, and give up after scrape_timeout. No password in the URL: use token_file. "
+      "Empty: no server." },
     { "health_url", OPT_STRING, "", OFF(health_url), NULL, NULL,
       "The system's /health endpoint (JSON: status, version, uptime, checks). Empty: not watched." },
     { "ready_url", OPT_STRING, "", OFF(ready_url), NULL, NULL,
       "The system's /ready endpoint. Empty: not watched." },
     { "token_file", OPT_STRING, "", OFF(token_file), NULL, NULL,
-      "A file holding a bearer token sent to the endpoints. It must not be readable by "
-      "group or others (mode 0600), like libpq's password file. Empty: no token." },
+      "A file holding a bearer token sent to the endpoints and to prometheus_url. It must not be "
+      "readable by group or others (mode 0600), like libpq's password file. Empty: no token." },
     { "scrape_interval", OPT_DURATION, "1s", OFF(scrape_ms), "200ms", "5m",
       "How often the endpoints are read." },
     { "scrape_timeout", OPT_DURATION, "5s", OFF(scrape_timeout_ms), "100ms", "1m",

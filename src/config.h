@@ -19,6 +19,7 @@ struct config {
     int refresh_ms;       /* how often panes re-read the database */
     char *environment;    /* shown in the header */
     char *metrics_url;    /* comma-separated /metrics targets; "" = none */
+    char *prometheus_url; /* a Prometheus server's base URL; "" = none (scrape ourselves) */
     char *health_url;     /* the system's /health; "" = none */
     char *ready_url;      /* the system's /ready; "" = none */
     char *token_file;     /* bearer token for the endpoints; "" = none */
