@@ -20,7 +20,9 @@
 #include "cli.h"
 #include "clock.h"
 #include "poller.h"
+#include "promapi.h"
 #include "promql.h"
+#include "promsrv.h"
 #include "ruleng.h"
 #include "sanitize.h"
 #include "wakepipe.h"
@@ -167,11 +169,11 @@ static const char *rule_state_word(const struct rule_view *r)
 
 /* ---- alerts ---- */
 
-static void print_rules_text(const struct poll_snapshot *s, int64_t now)
+static void print_rules_text(const struct rule_view *rules, size_t n_rules, int64_t now)
 {
     printf("%-8s %-34s %-9s %-16s %-12s %s\n", "STATE", "RULE", "SEVERITY", "VALUE", "SINCE", "SUMMARY");
-    for (size_t i = 0; i < s->n_rules; i++) {
-        const struct rule_view *r = &s->rules[i];
+    for (size_t i = 0; i < n_rules; i++) {
+        const struct rule_view *r = &rules[i];
         const char *sev = "";
         for (size_t k = 0; k < r->n_labels; k++)
             if (strcmp(r->labels[k].name, "severity") == 0)
@@ -221,6 +223,42 @@ static int parse_ms(const char *flag, const char *v, long *out)
     return 0;
 }
 
+static struct promsrv_opts server_opts(const struct config *cfg)
+{
+    struct promsrv_opts o = { .url = cfg->prometheus_url, .token_file = cfg->token_file,
+                              .timeout_ms = cfg->scrape_timeout_ms };
+    return o;
+}
+
+/* prometheus_url set: the server's rules and alerts, as they are now. */
+static int alerts_from_server(const struct config *cfg, bool json)
+{
+    struct promsrv_opts o = server_opts(cfg);
+    struct rule_view *rules = NULL;
+    size_t n = 0;
+    char err[600];
+    if (promsrv_read_rules(&o, &rules, &n, err, sizeof err) != 0) {
+        char msg[800];
+        snprintf(msg, sizeof msg, "alerts: %s", err);
+        cli_say(msg);
+        return EXIT_ERROR;
+    }
+    int rc = EXIT_OK;
+    int64_t now = clock_real_ms();
+    if (json) {
+        char *arr = rule_views_json(rules, n, now);
+        if (arr)
+            printf("{\"source\":\"prometheus\",\"rules\":%s}\n", arr);
+        else
+            rc = EXIT_ERROR;
+        free(arr);
+    } else {
+        print_rules_text(rules, n, now);
+    }
+    rule_views_free(&rules, &n);
+    return rc;
+}
+
 int cli_alerts(const struct config *cfg, int argc, char **argv)
 {
     bool json = false, rules = false;
@@ -251,6 +289,8 @@ int cli_alerts(const struct config *cfg, int argc, char **argv)
         free(text);
         return EXIT_OK;
     }
+    if (cfg->prometheus_url[0])
+        return alerts_from_server(cfg, json);
     catch_signals();
     struct engine g;
     int rc = engine_start(&g, cfg, "alerts", NULL, 0, true);
@@ -286,7 +326,7 @@ int cli_alerts(const struct config *cfg, int argc, char **argv)
             free(arr);
         }
     } else {
-        print_rules_text(s, now);
+        print_rules_text(s->rules, s->n_rules, now);
         fprintf(stderr, "evaluated here over %.0fs of scrapes (%llu rounds); a rule's 'for' may be longer: "
                         "the console and 'marketing watch' keep states as they go\n",
                 observed, (unsigned long long)s->rounds);
@@ -304,14 +344,15 @@ int cli_alerts(const struct config *cfg, int argc, char **argv)
 
 /* ---- watch ---- */
 
-static void watch_json(const struct poll_snapshot *s, int64_t now)
+static void watch_json(const struct rule_view *rules, size_t n_rules, const struct query_view *queries,
+                       size_t n_queries, int64_t now)
 {
     json_t *o = json_object(), *qs = json_array(), *as = json_array();
     char t[40], v[PROMQL_VALUE_MAX];
     iso_time(now, t, sizeof t);
     json_object_set_new(o, "time", json_string(t));
-    for (size_t i = 0; i < s->n_queries; i++) {
-        const struct query_view *q = &s->queries[i];
+    for (size_t i = 0; i < n_queries; i++) {
+        const struct query_view *q = &queries[i];
         json_t *j = json_pack("{s:s}", "expr", q->expr);
         if (q->ok && (q->n_series || !isnan(q->value) || q->at_ms)) {
             promql_format_value(q->value, v, sizeof v);
@@ -328,8 +369,8 @@ static void watch_json(const struct poll_snapshot *s, int64_t now)
         }
         json_array_append_new(qs, j);
     }
-    for (size_t i = 0; i < s->n_rules; i++) {
-        const struct rule_view *r = &s->rules[i];
+    for (size_t i = 0; i < n_rules; i++) {
+        const struct rule_view *r = &rules[i];
         double val = rule_value(r);
         promql_format_value(val, v, sizeof v);
         json_t *j = json_pack("{s:s, s:s, s:o, s:b}", "name", r->name, "state", alert_state_name(r->state),
@@ -348,13 +389,14 @@ static void watch_json(const struct poll_snapshot *s, int64_t now)
     json_decref(o);
 }
 
-static void watch_text(const struct poll_snapshot *s, int64_t now)
+static void watch_text(const struct rule_view *rules, size_t n_rules, const struct query_view *queries,
+                       size_t n_queries, int64_t now)
 {
     char t[40], v[PROMQL_VALUE_MAX], line[8192];
     iso_time(now, t, sizeof t);
     size_t used = (size_t)snprintf(line, sizeof line, "%s", t);
-    for (size_t i = 0; i < s->n_queries && used < sizeof line; i++) {
-        const struct query_view *q = &s->queries[i];
+    for (size_t i = 0; i < n_queries && used < sizeof line; i++) {
+        const struct query_view *q = &queries[i];
         if (!q->ok)
             snprintf(v, sizeof v, "error");
         else if (!q->n_series && isnan(q->value))
@@ -363,8 +405,8 @@ static void watch_text(const struct poll_snapshot *s, int64_t now)
             promql_format_value(q->value, v, sizeof v);
         used += (size_t)snprintf(line + used, sizeof line - used, "  %s = %s", q->expr, v);
     }
-    for (size_t i = 0; i < s->n_rules && used < sizeof line; i++) {
-        const struct rule_view *r = &s->rules[i];
+    for (size_t i = 0; i < n_rules && used < sizeof line; i++) {
+        const struct rule_view *r = &rules[i];
         double val = rule_value(r);
         if (isnan(val) && !r->n_alerts)
             snprintf(v, sizeof v, "-");
@@ -374,6 +416,70 @@ static void watch_text(const struct poll_snapshot *s, int64_t now)
     }
     san_fputs(line, stdout, 0);
     fputc('\n', stdout);
+}
+
+/* prometheus_url set: the server answers the queries and holds the rules;
+ * one round of requests per interval. */
+static int watch_server(const struct config *cfg, bool json, long interval, long count,
+                        const char *const *queries, size_t nq)
+{
+    char err[PROMAPI_ERR_MAX];
+    struct promapi_opts po = { .url = cfg->prometheus_url, .token_file = cfg->token_file,
+                               .timeout_ms = cfg->scrape_timeout_ms };
+    struct promapi *api = promapi_new(&po, err, sizeof err);
+    if (!api) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "watch: %s", err);
+        cli_say(msg);
+        return EXIT_USAGE;
+    }
+    struct promsrv_opts so = server_opts(cfg);
+    struct query_view qv[WATCH_MAX_QUERIES];
+    int64_t next = clock_mono_ms();
+    int rc = EXIT_OK;
+    for (long printed = 0; !stop_signal && (count < 0 || printed < count); printed++) {
+        int64_t wait = next - clock_mono_ms();
+        if (wait > 0) {
+            struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
+            nanosleep(&ts, NULL);
+        }
+        if (stop_signal)
+            break;
+        for (size_t i = 0; i < nq; i++) {
+            struct promql_result r;
+            int64_t at;
+            memset(&qv[i], 0, sizeof qv[i]);
+            qv[i].expr = (char *)(uintptr_t)queries[i];
+            qv[i].value = NAN;
+            if (promapi_query(api, queries[i], PROMAPI_NOW, &r, &at, err, sizeof err) != 0) {
+                qv[i].error = strdup(err);
+                continue;
+            }
+            qv[i].ok = true;
+            qv[i].at_ms = at;
+            qv[i].value = r.type == PROMQL_SCALAR ? r.scalar : r.n ? r.samples[0].v : NAN;
+            qv[i].n_series = r.type == PROMQL_SCALAR ? 0 : r.n;
+            promql_result_free(&r);
+        }
+        struct rule_view *rules = NULL;
+        size_t n = 0;
+        if (promsrv_read_rules(&so, &rules, &n, err, sizeof err) != 0) {
+            char msg[700];
+            snprintf(msg, sizeof msg, "watch: %s", err);
+            cli_say(msg);
+        }
+        if (json)
+            watch_json(rules, n, qv, nq, clock_real_ms());
+        else
+            watch_text(rules, n, qv, nq, clock_real_ms());
+        fflush(stdout);
+        rule_views_free(&rules, &n);
+        for (size_t i = 0; i < nq; i++)
+            free(qv[i].error);
+        next += interval;
+    }
+    promapi_free(&api);
+    return rc;
 }
 
 int cli_watch(const struct config *cfg, int argc, char **argv)
@@ -420,6 +526,8 @@ int cli_watch(const struct config *cfg, int argc, char **argv)
     if (interval < 0)
         interval = cfg->scrape_ms > 1000 ? cfg->scrape_ms : 1000;
     catch_signals();
+    if (cfg->prometheus_url[0])
+        return watch_server(cfg, json, interval, count, queries, nq);
     struct engine g;
     int rc = engine_start(&g, cfg, "watch", queries, nq, false);
     if (rc != EXIT_OK)
@@ -433,9 +541,9 @@ int cli_watch(const struct config *cfg, int argc, char **argv)
             break;
         if (g.snap) {
             if (json)
-                watch_json(g.snap, clock_real_ms());
+                watch_json(g.snap->rules, g.snap->n_rules, g.snap->queries, g.snap->n_queries, clock_real_ms());
             else
-                watch_text(g.snap, clock_real_ms());
+                watch_text(g.snap->rules, g.snap->n_rules, g.snap->queries, g.snap->n_queries, clock_real_ms());
             fflush(stdout);
         }
         next += interval;

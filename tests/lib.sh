@@ -98,7 +98,7 @@ console_exited() { [ -s "$T_TMP/exit" ]; }
 # prom_up [RULE_FILE]: Debian's Prometheus on a free loopback port, scraping
 # the demo stack's backend every second (job "marketing", as the console
 # names it) and evaluating RULE_FILE every second; sets PROM to its URL.
-# Skips the test when prometheus is not installed.
+# Skips the test when prometheus is not installed. PROM_PID is its pid.
 prom_up() {
     command -v prometheus >/dev/null || skip "prometheus is not installed"
     local target=${MARKETING_METRICS_URL#http://} port rules=""
@@ -118,8 +118,8 @@ scrape_configs:
 YML
     prometheus --config.file="$T_TMP/prom/prometheus.yml" --storage.tsdb.path="$T_TMP/prom/data" \
         --web.listen-address="127.0.0.1:$port" --log.level=warn >"$T_TMP/prom/log" 2>&1 &
-    local pid=$!
-    defer "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+    PROM_PID=$!
+    defer "kill $PROM_PID 2>/dev/null; wait $PROM_PID 2>/dev/null"
     PROM=http://127.0.0.1:$port
     wait_for 30 curl -sf "$PROM/-/ready" -o /dev/null || fail "prometheus never got ready: $(cat "$T_TMP/prom/log")"
 }

@@ -1,5 +1,7 @@
 #include "chrome.h"
 
+#include "acks.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -258,6 +260,10 @@ static void run_command(struct ui *ui, bool *running)
     }
     if ((a >= ACT_LAUNCH && a <= ACT_RETRY_FAILED) || a == ACT_STOP_ALL) {
         control_begin(ui, a, arg);
+        return;
+    }
+    if (a == ACT_ACK || a == ACT_SNOOZE || a == ACT_UNACK) {
+        acks_begin(ui, a, arg);
         return;
     }
     *running = ui_run_action(ui, a);

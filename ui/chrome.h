@@ -14,6 +14,7 @@
 #include "draw.h"
 #include "layout.h"
 #include "pane.h"
+#include "promsrv.h"
 #include "series.h"
 
 enum ui_mode { MODE_NORMAL, MODE_HELP, MODE_FILTER, MODE_COMMAND, MODE_CONFIRM };
@@ -52,6 +53,9 @@ struct ui {
     struct campaign_list *camps;      /* the newest snapshots, ours */
     struct segment_list *segs;
     struct poll_snapshot *poll;
+    struct promsrv *promsrv;          /* NULL unless prometheus_url is set */
+    struct promsrv_snapshot *prom;    /* its newest snapshot, ours */
+    struct alertack_list *acks;       /* the acks in force, ours */
     struct campaign_detail *detail;
     char *detail_wanted;              /* what the worker was last asked for (ours) */
     struct rate_tracker *rates;
@@ -85,6 +89,9 @@ void chrome_draw_too_small(struct ui *ui);
 
 /* Shows msg on the hint line until the next key. */
 void chrome_message(struct ui *ui, const char *msg);
+
+/* What the panes read, as of now (ui.c). */
+struct pane_data pane_data_of(const struct ui *ui);
 
 /* A key while the filter or command prompt is open. Returns false to quit. */
 bool chrome_input_key(struct ui *ui, int key);

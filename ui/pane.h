@@ -7,6 +7,8 @@
 #include <stddef.h>
 
 #include "actions.h"
+#include "alertack.h"
+#include "alertview.h"
 #include "audit.h"
 #include "campaign_detail.h"
 #include "campaigns.h"
@@ -18,6 +20,7 @@
 #include "series.h"
 
 struct poll_snapshot;
+struct promsrv_snapshot;
 
 /* What the panes read: the newest snapshots, owned by the UI loop. */
 struct pane_data {
@@ -29,6 +32,12 @@ struct pane_data {
     const struct campaign_detail *detail;  /* history of the campaign in detail view, or NULL */
     const struct dbw_status *dbst;         /* the database worker's state */
     const struct audit_list *audit;        /* the audit log, while it is shown; else NULL */
+    /* the alert rules: read from the Prometheus server (prom) when
+     * prometheus_url is set, else the console's own (poll) */
+    const struct rule_view *rules;
+    size_t n_rules;
+    const struct promsrv_snapshot *prom;   /* NULL unless prometheus_url is set */
+    const struct alertack_list *acks;      /* the acks in force, or NULL */
     bool metrics_configured, health_configured;
 };
 
@@ -69,6 +78,8 @@ void campaigns_pane_select(void *st, const struct pane_data *d, const char *id);
 extern const struct pane_ops segments_pane;
 extern const struct pane_ops rate_pane;
 extern const struct pane_ops alerts_pane;
+/* The name of the rule selected in the Alerts pane, or NULL. */
+const char *alerts_pane_rule(void *st, const struct pane_data *d);
 extern const struct pane_ops audit_pane;   /* not in the grid: a whole screen of its own */
 
 #endif

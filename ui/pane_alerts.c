@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alertack.h"
 #include "alertview.h"
 #include "clock.h"
 #include "format.h"
@@ -180,7 +181,30 @@ static const struct alert_view *lead_alert(const struct rule_view *r)
     return best;
 }
 
-static void rule_line(const struct rule_view *r, int idx, struct line *l, bool ascii, int64_t now, int nw)
+/* The ack or snooze in force on an alert (or, with a NULL alert, on the
+ * whole rule), or NULL. */
+static const struct alertack *ack_of(const struct pane_data *d, const struct rule_view *r,
+                                     const struct alert_view *a, int64_t now)
+{
+    if (!d->acks)
+        return NULL;
+    struct alertack_label l[64];
+    size_t n = 0;
+    for (size_t i = 0; a && i < a->n_labels && n < 64; i++)
+        l[n++] = (struct alertack_label){ a->labels[i].name, a->labels[i].value };
+    return alertack_match(d->acks, r->name, l, n, a ? a->active_at_ms : 0, now);
+}
+
+static void until_text(int64_t ms, char *buf, size_t n)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(buf, n, "%H:%M", &tm);
+}
+
+static void rule_line(const struct pane_data *d, const struct rule_view *r, int idx, struct line *l, bool ascii,
+                      int64_t now, int nw)
 {
     const char *sev = NULL;
     for (size_t i = 0; i < r->n_labels && !sev; i++)
@@ -214,6 +238,8 @@ static void rule_line(const struct rule_view *r, int idx, struct line *l, bool a
             snprintf(val, sizeof val, "%s (%zu alerts)", v, active);
         else
             snprintf(val, sizeof val, "%s", v);
+    } else if (r->source && strcmp(r->source, "prometheus") == 0) {
+        snprintf(val, sizeof val, "-");
     } else if (r->n_current) {
         value_text(r->current, v, sizeof v);
         snprintf(val, sizeof val, "%s, fires %s", v, r->threshold ? r->threshold : "?");
@@ -243,22 +269,35 @@ static void rule_line(const struct rule_view *r, int idx, struct line *l, bool a
         snprintf(l->text, sizeof l->text, "%s %-*s %-8s %-24s %-14s %s", state, nw, r->name,
                  sev ? sev : "", val, when, src);
     }
+    /* acknowledged or snoozed: said first, the state still shown */
+    const struct alertack *k = ack_of(d, r, a, now);
+    if (k) {
+        /* what was said of it matters more than the when and where */
+        char until[16];
+        until_text(k->expires_ms, until, sizeof until);
+        snprintf(l->text, sizeof l->text, "%s %-*s %-8s %-24s [%s by %s until %s: %s]", state, nw, r->name,
+                 sev ? sev : "", (r->no_data || r->error) ? "no data" : val,
+                 k->kind == ALERTACK_SNOOZE ? "snoozed" : "acked",
+                 k->os_user && *k->os_user ? k->os_user : k->db_user, until, k->comment);
+        if (l->role == ROLE_CRIT || l->role == ROLE_WARN)
+            l->role = k->kind == ALERTACK_SNOOZE ? ROLE_DIM : ROLE_WARN;
+    }
     l->rule = idx;
 }
 
-static void rule_lines(const struct poll_snapshot *p, struct line *out, size_t *n, size_t max, bool ascii)
+static void rule_lines(const struct pane_data *d, struct line *out, size_t *n, size_t max, bool ascii)
 {
     int64_t now = clock_real_ms();
     int nw = 12;
-    for (size_t i = 0; i < p->n_rules; i++) {
-        int w = san_width(p->rules[i].name, strlen(p->rules[i].name), ascii ? SAN_ASCII : 0);
+    for (size_t i = 0; i < d->n_rules; i++) {
+        int w = san_width(d->rules[i].name, strlen(d->rules[i].name), ascii ? SAN_ASCII : 0);
         if (w > nw)
             nw = w > 40 ? 40 : w;
     }
     for (int sev = 0; sev <= 4; sev++)
-        for (size_t i = 0; i < p->n_rules && *n < max; i++)
-            if (severity(&p->rules[i]) == sev)
-                rule_line(&p->rules[i], (int)i, &out[(*n)++], ascii, now, nw);
+        for (size_t i = 0; i < d->n_rules && *n < max; i++)
+            if (severity(&d->rules[i]) == sev)
+                rule_line(d, &d->rules[i], (int)i, &out[(*n)++], ascii, now, nw);
 }
 
 static size_t build(const struct pane_data *d, struct line *out, size_t max, bool ascii)
@@ -266,8 +305,8 @@ static size_t build(const struct pane_data *d, struct line *out, size_t max, boo
     size_t n = 0;
     for (size_t i = 0; i < max; i++)
         out[i].rule = -1;
-    if (d->poll && d->poll->n_rules)
-        rule_lines(d->poll, out, &n, max, ascii);
+    if (d->n_rules)
+        rule_lines(d, out, &n, max, ascii);
     database_line(d, out, &n, ascii);
     if (!d->poll) {
         snprintf(out[n].text, sizeof out[n].text, "No metrics or health endpoint is configured: set "
@@ -304,9 +343,9 @@ static size_t build(const struct pane_data *d, struct line *out, size_t max, boo
 
 static const struct rule_view *find_rule(const struct pane_data *d, const char *name)
 {
-    for (size_t i = 0; name && d->poll && i < d->poll->n_rules; i++)
-        if (strcmp(d->poll->rules[i].name, name) == 0)
-            return &d->poll->rules[i];
+    for (size_t i = 0; name && i < d->n_rules; i++)
+        if (strcmp(d->rules[i].name, name) == 0)
+            return &d->rules[i];
     return NULL;
 }
 
@@ -387,7 +426,7 @@ static void labels_text(const struct rule_pair *l, size_t n, char *buf, size_t s
         snprintf(buf, sz, "(none)");
 }
 
-static size_t detail_lines(const struct rule_view *r, struct dtext *t)
+static size_t detail_lines(const struct rule_view *r, const struct alertack_list *d_acks, struct dtext *t)
 {
     int64_t now = clock_real_ms();
     char a[128], b[128], c[128], v[32];
@@ -444,6 +483,15 @@ static size_t detail_lines(const struct rule_view *r, struct dtext *t)
         if (al->description)
             dwrap(t, ROLE_NORMAL, "    ", al->description);
     }
+    for (size_t i = 0; d_acks && i < d_acks->n; i++) {
+        const struct alertack *k = &d_acks->v[i];
+        if (strcmp(k->rule, r->name) != 0)
+            continue;
+        char until[16];
+        until_text(k->expires_ms, until, sizeof until);
+        dadd(t, ROLE_WARN, "%s %lld by %s until %s%s: %s", k->kind == ALERTACK_SNOOZE ? "Snoozed" : "Acked  ",
+             (long long)k->id, k->who, until, k->n_labels ? " (some of its alerts)" : "", k->comment);
+    }
     if (r->runbook) {
         dadd(t, ROLE_NORMAL, " ");
         dadd(t, ROLE_HEADER, "Runbook %s", r->runbook);
@@ -468,7 +516,7 @@ static void draw_detail(struct alerts_state *s, const struct pane_data *d, const
         return;
     }
     struct dtext t = { detail_buf, detail_role, 0, r.w };
-    size_t n = detail_lines(rv, &t);
+    size_t n = detail_lines(rv, d->acks, &t);
     draw_title(ctx, r, rv->name, "Esc back", true);
     s->dpage = r.h > 1 ? (size_t)(r.h - 1) : 1;
     /* the detail scrolls by its top line */
@@ -498,7 +546,7 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
     size_t bad = 0, firing = 0;
     for (size_t i = 0; i < n; i++) {
         bad += lines[i].role == ROLE_CRIT && lines[i].rule < 0;
-        firing += lines[i].rule >= 0 && d->poll->rules[lines[i].rule].state == ALERT_FIRING;
+        firing += lines[i].rule >= 0 && d->rules[lines[i].rule].state == ALERT_FIRING;
     }
     char extra[64];
     snprintf(extra, sizeof extra, "%zu firing, %zu problem%s", firing, bad, bad == 1 ? "" : "s");
@@ -520,9 +568,9 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
 static const struct rule_view *selected_rule(const struct alerts_state *s, const struct pane_data *d)
 {
     size_t n = build(d, lines, 128, true);
-    if (s->lv.sel >= n || lines[s->lv.sel].rule < 0 || !d->poll)
+    if (s->lv.sel >= n || lines[s->lv.sel].rule < 0)
         return NULL;
-    return &d->poll->rules[lines[s->lv.sel].rule];
+    return &d->rules[lines[s->lv.sel].rule];
 }
 
 static enum pane_result action(void *st, const struct pane_data *d, enum action_id a)
@@ -575,7 +623,7 @@ static void badge(void *st, const struct pane_data *d, char *buf, size_t n)
     size_t k = build(d, lines, 128, true), bad = 0, firing = 0, nodata = 0;
     for (size_t i = 0; i < k; i++) {
         if (lines[i].rule >= 0) {
-            const struct rule_view *r = &d->poll->rules[lines[i].rule];
+            const struct rule_view *r = &d->rules[lines[i].rule];
             firing += r->state == ALERT_FIRING;
             nodata += r->no_data || r->error;
         } else {
@@ -644,3 +692,10 @@ static const struct campaign *selected(void *st, const struct pane_data *d)
 const struct pane_ops alerts_pane = {
     "Alerts", create, destroy, update, draw, action, NULL, badge, NULL, click, accepts, selected,
 };
+
+const char *alerts_pane_rule(void *st, const struct pane_data *d)
+{
+    const struct alerts_state *s = st;
+    const struct rule_view *r = s->detail ? find_rule(d, s->detail_rule) : selected_rule(s, d);
+    return r ? r->name : NULL;
+}

@@ -11,6 +11,7 @@
 #include "graph.h"
 #include "listview.h"
 #include "pane.h"
+#include "promsrv.h"
 #include "poller.h"
 
 #define GRAPH_SPAN_MS (15 * 60 * 1000)
@@ -58,6 +59,25 @@ static void fmt_rate(char *buf, size_t n, double v)
         snprintf(buf, n, "%.0f/s", v);
 }
 
+/* Points still unknown (NAN: before the console started) get the server's
+ * rate at the end of their slice of the span, when it has one near. */
+static void fill_from_server(const struct promsrv_snapshot *ps, size_t points, double *vals)
+{
+    int64_t now = clock_real_ms(), slice = GRAPH_SPAN_MS / (int64_t)points;
+    size_t k = 0;
+    for (size_t i = 0; i < points; i++) {
+        if (!isnan(vals[i]))
+            continue;
+        int64_t t = now - GRAPH_SPAN_MS + (int64_t)(i + 1) * slice;
+        while (k + 1 < ps->n_hist && ps->hist[k + 1].t_ms <= t)
+            k++;
+        const struct promsrv_point *h = &ps->hist[k];
+        int64_t gap = t - h->t_ms;
+        if (h->t_ms <= t && gap <= 30000 && !isnan(h->v))
+            vals[i] = h->v;
+    }
+}
+
 static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, struct rect r,
                  bool focused)
 {
@@ -91,6 +111,9 @@ static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, 
             vals[i] = NAN;
         if (d->db_sent && d->db_sent->n >= 2)
             counter_series_rates(d->db_sent, clock_mono_ms(), GRAPH_SPAN_MS, points, vals);
+        /* before the console's own data: the Prometheus server's history */
+        if (d->prom && d->prom->n_hist)
+            fill_from_server(d->prom, points, vals);
         char rowbuf[64][GRAPH_MAX_W * 3 + 1];
         char *rows[64];
         if (gh > 64)

@@ -23,6 +23,7 @@
 #include "pane.h"
 #include "poller.h"
 #include "ruleng.h"
+#include "acks.h"
 #include "sanitize.h"
 #include "term_guard.h"
 #include "wakepipe.h"
@@ -71,14 +72,22 @@ static int translate_key(int ret, wint_t wch)
     }
 }
 
-static struct pane_data pane_data_of(const struct ui *ui)
+struct pane_data pane_data_of(const struct ui *ui)
 {
     struct pane_data d = {
         .camps = ui->camps, .segs = ui->segs, .rates = ui->rates, .poll = ui->poll,
         .db_sent = &ui->db_sent, .detail = ui->detail, .dbst = &ui->dbst, .audit = ui->audit,
         .metrics_configured = ui->cfg->metrics_url[0] != '\0',
         .health_configured = ui->cfg->health_url[0] != '\0',
+        .prom = ui->prom, .acks = ui->acks,
     };
+    if (ui->prom) {
+        d.rules = ui->prom->rules;
+        d.n_rules = ui->prom->n_rules;
+    } else if (ui->poll) {
+        d.rules = ui->poll->rules;
+        d.n_rules = ui->poll->n_rules;
+    }
     return d;
 }
 
@@ -154,6 +163,18 @@ static void take_news(struct ui *ui)
             ui->poll = p;
         }
     }
+    if (ui->promsrv) {
+        struct promsrv_snapshot *ps = promsrv_take(ui->promsrv);
+        if (ps) {
+            promsrv_snapshot_free(&ui->prom);
+            ui->prom = ps;
+        }
+    }
+    struct alertack_list *acks = dbworker_take_acks(ui->db);
+    if (acks) {
+        alertack_list_free(&ui->acks);
+        ui->acks = acks;
+    }
     struct audit_list *al = dbworker_take_audit(ui->db);
     if (al) {
         audit_list_free(&ui->audit);
@@ -167,6 +188,7 @@ static void take_news(struct ui *ui)
     dbworker_status(ui->db, &ui->dbst);
     log_errors(ui);
     control_take_news(ui);
+    acks_take_news(ui);
     ui->dirty = true;
 }
 
@@ -248,6 +270,9 @@ static bool global_action(struct ui *ui, enum action_id a)
         ui->focus = 0;
         break;
     }
+    case ACT_ACK: case ACT_SNOOZE: case ACT_UNACK:
+        acks_begin(ui, a, NULL);
+        break;
     case ACT_LAUNCH: case ACT_PAUSE: case ACT_RESUME: case ACT_CANCEL: case ACT_ROLLBACK:
     case ACT_RETRY_FAILED: case ACT_STOP_ALL:
         control_begin(ui, a, "");
@@ -439,6 +464,8 @@ static void ui_free(struct ui *ui)
     free(ui->detail_wanted);
     ui->detail_wanted = NULL;
     poll_snapshot_free(&ui->poll);
+    promsrv_snapshot_free(&ui->prom);
+    alertack_list_free(&ui->acks);
     rate_tracker_free(&ui->rates);
     counter_series_free(&ui->db_sent);
 }
@@ -450,6 +477,20 @@ static int start_workers(struct ui *ui, struct ruleng *engine, char *err, size_t
     if (!ui->db) {
         ruleng_free(&engine);
         return -1;
+    }
+    if (cfg->read_only)
+        dbworker_set_read_only(ui->db, "read_only is set (--read-only, MARKETING_READ_ONLY or marketing.conf)");
+    if (cfg->prometheus_url[0]) {
+        struct promsrv_opts po = {
+            .url = cfg->prometheus_url, .token_file = cfg->token_file,
+            .interval_ms = cfg->scrape_ms > 5000 ? cfg->scrape_ms : 5000,
+            .timeout_ms = cfg->scrape_timeout_ms,
+        };
+        ui->promsrv = promsrv_start(&po, ui->wake[1], err, errsz);
+        if (!ui->promsrv) {
+            ruleng_free(&engine);
+            return -1;
+        }
     }
     static char bufs[8][1024];
     static const char *urls[8];
@@ -498,7 +539,7 @@ int ui_run(const struct config *cfg)
     }
     /* the rules are checked before the screen is taken, so their errors are read */
     struct ruleng *engine = NULL;
-    if (cfg->metrics_url[0]) {
+    if (cfg->metrics_url[0] && !cfg->prometheus_url[0]) {
         engine = ruleng_from_config(cfg, NULL, 0, &terrs);
         if (!engine) {
             for (size_t i = 0; i < terrs.n; i++) {
@@ -527,6 +568,7 @@ int ui_run(const struct config *cfg)
             snprintf(err, sizeof err, "pipe: %s", strerror(errno));
         term_guard_end();
         dbworker_stop(&ui.db);
+        promsrv_stop(&ui.promsrv);
         ui_free(&ui);
         fprintf(stderr, "marketing: %s\n", err);
         return 1;
@@ -582,6 +624,7 @@ int ui_run(const struct config *cfg)
     term_guard_end();
     bool joined = dbworker_stop(&ui.db);
     joined &= poller_stop(&ui.poller);
+    joined &= promsrv_stop(&ui.promsrv);
     ui_free(&ui);
     if (joined) { /* else a worker may still write to it */
         close(ui.wake[0]);

@@ -67,6 +67,24 @@ expect_screen 5 "Runbook campaign-not-sending"
 keys Escape
 expect_screen 5 "Alerts and health"
 
+# a: acknowledge it, with a comment, from the command line it opens
+keys g a
+expect_screen 5 ":ack CampaignWatched 4h$"
+keys "on it; see ticket 12" Enter
+expect_screen 10 "FIRING +CampaignWatched .*\[acked by [^ ]+ until [0-9:]+: on it; see ticket 12\]"
+[ "$(sql "SELECT count(*) FROM alert_acks WHERE rule = 'CampaignWatched' AND comment = 'on it; see ticket 12'")" = 1 ] ||
+    fail "the ack is not in the database"
+# a snooze needs a comment
+keys z
+expect_screen 5 ":snooze CampaignWatched 1h$"
+keys Enter
+expect_screen 5 "comment"
+# u: end it
+keys u
+expect_screen 5 ":unack CampaignWatched$"
+keys Enter
+wait_for 10 sh -c "! tmux -S '$T_TMUX' capture-pane -p -t c | grep -q 'acked by'" || { screen >&2; fail "the ack did not end"; }
+
 # c: the campaign it names, selected in Campaigns
 keys c
 expect_screen 5 "^>$cid "
