@@ -249,10 +249,15 @@ static void add_alerts(struct ui *ui, struct preflight *pf)
     for (size_t i = 0; i < p->n_targets && used < sizeof firing; i++)
         if (!p->targets[i].ok)
             used += (size_t)snprintf(firing + used, sizeof firing - used, "scrape of target %zu failing; ", i + 1);
+    /* the alert rules, the console's own or the server's */
+    struct pane_data d = pane_data_of(ui);
+    for (size_t i = 0; i < d.n_rules && used < sizeof firing; i++)
+        if (d.rules[i].state == ALERT_FIRING)
+            used += (size_t)snprintf(firing + used, sizeof firing - used, "%s firing; ", d.rules[i].name);
     if (used)
         preflight_add(pf, PF_WARN, "Alerts: %.*s", (int)(used > 2 ? used - 2 : used), firing);
     else
-        preflight_add(pf, PF_OK, "Alerts: none firing (health, readiness and scrapes are fine)");
+        preflight_add(pf, PF_OK, "Alerts: none firing (rules, health, readiness and scrapes are fine)");
 }
 
 void control_take_news(struct ui *ui)
