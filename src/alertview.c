@@ -64,7 +64,7 @@ void rule_view_clear(struct rule_view *v)
     free(v->runbook_text);
     pairs_free(v->labels, v->n_labels);
     pairs_free(v->annotations, v->n_annotations);
-    for (size_t i = 0; i < v->n_alerts; i++)
+    for (size_t i = 0; v->alerts && i < v->n_alerts; i++)
         alert_view_clear(&v->alerts[i]);
     free(v->alerts);
     memset(v, 0, sizeof *v);

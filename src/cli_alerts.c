@@ -435,9 +435,13 @@ static int watch_server(const struct config *cfg, bool json, long interval, long
     }
     struct promsrv_opts so = server_opts(cfg);
     struct query_view qv[WATCH_MAX_QUERIES];
+    char qerr[WATCH_MAX_QUERIES][PROMAPI_ERR_MAX], *exprs[WATCH_MAX_QUERIES];
+    bool oom = false;
+    for (size_t i = 0; i < nq; i++)
+        oom |= !(exprs[i] = strdup(queries[i]));
     int64_t next = clock_mono_ms();
     int rc = EXIT_OK;
-    for (long printed = 0; !stop_signal && (count < 0 || printed < count); printed++) {
+    for (long printed = 0; !oom && !stop_signal && (count < 0 || printed < count); printed++) {
         int64_t wait = next - clock_mono_ms();
         if (wait > 0) {
             struct timespec ts = { (time_t)(wait / 1000), (long)(wait % 1000) * 1000000L };
@@ -449,10 +453,10 @@ static int watch_server(const struct config *cfg, bool json, long interval, long
             struct promql_result r;
             int64_t at;
             memset(&qv[i], 0, sizeof qv[i]);
-            qv[i].expr = (char *)(uintptr_t)queries[i];
+            qv[i].expr = exprs[i];
             qv[i].value = NAN;
-            if (promapi_query(api, queries[i], PROMAPI_NOW, &r, &at, err, sizeof err) != 0) {
-                qv[i].error = strdup(err);
+            if (promapi_query(api, queries[i], PROMAPI_NOW, &r, &at, qerr[i], sizeof qerr[i]) != 0) {
+                qv[i].error = qerr[i];
                 continue;
             }
             qv[i].ok = true;
@@ -474,9 +478,13 @@ static int watch_server(const struct config *cfg, bool json, long interval, long
             watch_text(rules, n, qv, nq, clock_real_ms());
         fflush(stdout);
         rule_views_free(&rules, &n);
-        for (size_t i = 0; i < nq; i++)
-            free(qv[i].error);
         next += interval;
+    }
+    for (size_t i = 0; i < nq; i++)
+        free(exprs[i]);
+    if (oom) {
+        cli_say("watch: out of memory");
+        rc = EXIT_ERROR;
     }
     promapi_free(&api);
     return rc;

@@ -420,19 +420,25 @@ static void eval_rule(struct ruleng *e, struct rule *r, int64_t now_ms, const ch
         return;
     }
     size_t at = 0;
+    bool oom = false;
     for (size_t i = 0; i < res.n; i++) {
         const struct promql_sample *s = &res.samples[i];
         in[i].labels = pairs + at;
         in[i].n_labels = s->n_labels;
         in[i].value = s->v;
         for (size_t k = 0; k < s->n_labels; k++, at++) {
-            /* the alert owns copies; the casts only satisfy the shared struct */
-            pairs[at].name = (char *)(uintptr_t)s->labels[k].name;
-            pairs[at].value = (char *)(uintptr_t)s->labels[k].value;
+            pairs[at].name = strdup(s->labels[k].name);
+            pairs[at].value = strdup(s->labels[k].value);
+            oom |= !pairs[at].name || !pairs[at].value;
         }
     }
-    if ((stale ? alert_update_partial(&r->st, in, res.n, now_ms, stale) : alert_update(&r->st, in, res.n, now_ms)) != 0)
+    if (oom || (stale ? alert_update_partial(&r->st, in, res.n, now_ms, stale)
+                      : alert_update(&r->st, in, res.n, now_ms)) != 0)
         alert_no_data(&r->st, "out of memory", now_ms);
+    for (size_t k = 0; k < at; k++) {
+        free(pairs[k].name);
+        free(pairs[k].value);
+    }
     free(in);
     free(pairs);
     promql_result_free(&res);
@@ -504,7 +510,7 @@ static int fill_view(const struct ruleng *e, const struct rule *r, struct rule_v
     t.state = alert_rule_overall(&r->st);
     t.no_data = r->st.no_data && !r->error;
     t.error = r->error;
-    t.why = r->st.why[0] ? (char *)(uintptr_t)r->st.why : NULL;
+
     t.last_eval_ms = r->st.last_eval_ms;
     t.data_ms = r->data_ms;
     t.current = r->current;
@@ -514,7 +520,7 @@ static int fill_view(const struct ruleng *e, const struct rule *r, struct rule_v
     t.n_labels = ar->n_labels;
     t.annotations = ar->annotations;
     t.n_annotations = ar->n_annotations;
-    t.runbook = (char *)(uintptr_t)rule_annotation(ar, "runbook");
+
     t.runbook_text = r->runbook_text;
     struct alert_view *alerts = r->st.n ? calloc(r->st.n, sizeof *alerts) : NULL;
     if (r->st.n && !alerts)
@@ -535,6 +541,14 @@ static int fill_view(const struct ruleng *e, const struct rule *r, struct rule_v
     free(alerts);
     if (!c)
         return -1;
+    const char *rb = rule_annotation(ar, "runbook");
+    c->why = r->st.why[0] ? strdup(r->st.why) : NULL;
+    c->runbook = rb ? strdup(rb) : NULL;
+    if ((r->st.why[0] && !c->why) || (rb && !c->runbook)) {
+        size_t one = 1;
+        rule_views_free(&c, &one);
+        return -1;
+    }
     *v = *c;
     free(c);
     return 0;

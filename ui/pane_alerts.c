@@ -5,7 +5,6 @@
  * itself: a failed scrape freezes the rules and says "no data", a failed
  * request shows its error and the age of the last good answer. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,17 +357,14 @@ struct dtext {
     int width;
 };
 
-static void dadd(struct dtext *t, enum role role, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void dadd(struct dtext *t, enum role role, const char *fmt, ...)
-{
-    if (t->n >= DETAIL_MAX)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(t->v[t->n], sizeof t->v[0], fmt, ap);
-    va_end(ap);
-    t->role[t->n++] = role;
-}
+/* One line of the detail, formatted as snprintf does. */
+#define dadd(t, r, ...)                                                      \
+    do {                                                                     \
+        if ((t)->n < DETAIL_MAX) {                                           \
+            snprintf((t)->v[(t)->n], sizeof (t)->v[0], __VA_ARGS__);          \
+            (t)->role[(t)->n++] = (r);                                       \
+        }                                                                    \
+    } while (0)
 
 /* A long text (a description, a runbook) as lines of at most width bytes,
  * broken at spaces where it can be; each of its own lines kept. */

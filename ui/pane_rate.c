@@ -63,6 +63,8 @@ static void fmt_rate(char *buf, size_t n, double v)
  * rate at the end of their slice of the span, when it has one near. */
 static void fill_from_server(const struct promsrv_snapshot *ps, size_t points, double *vals)
 {
+    if (points == 0)
+        return;
     int64_t now = clock_real_ms(), slice = GRAPH_SPAN_MS / (int64_t)points;
     size_t k = 0;
     for (size_t i = 0; i < points; i++) {
