@@ -354,23 +354,34 @@ static uint64_t mix64(uint64_t x)
 
 static uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
 
-/* Eight bytes at a time; the length and a seed go in first. */
-static uint64_t hash_bytes(const char *s, size_t n, uint64_t seed)
+static uint64_t step(uint64_t h, uint64_t w)
 {
-    uint64_t h = mix64(seed * 0x9e3779b97f4a7c15ULL + n);
+    return rotl(h ^ (w * 0x87c37b91114253d5ULL), 31) * 0x4cf5ad432745937fULL;
+}
+
+/* s[0..n) into h, eight bytes at a time. */
+static uint64_t absorb(uint64_t h, const char *s, size_t n)
+{
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, s, 8);
-        h = rotl(h ^ (w * 0x87c37b91114253d5ULL), 31) * 0x4cf5ad432745937fULL;
+        h = step(h, w);
         s += 8;
         n -= 8;
     }
     if (n > 0) {
         uint64_t w = 0;
         memcpy(&w, s, n);
-        h = rotl(h ^ (w * 0x87c37b91114253d5ULL), 31) * 0x4cf5ad432745937fULL;
+        h = step(h, w);
     }
-    return mix64(h);
+    return h;
+}
+
+/* The length and a seed go in first, so that strings cannot run into each
+ * other. */
+static uint64_t hash_bytes(const char *s, size_t n, uint64_t seed)
+{
+    return mix64(absorb(step(seed * 0x9e3779b97f4a7c15ULL, n), s, n));
 }
 
 /* ---- the tables ---- */
@@ -398,6 +409,8 @@ struct parsed {
     struct promtext_label *labels;
     size_t n_labels;
     uint64_t labels_hash; /* order-independent */
+    struct fam *fam;      /* its family, NULL when out of memory */
+    uint64_t series_hash;
     double value;
     bool has_ts;
     int64_t ts;
@@ -544,9 +557,11 @@ static const char *skip_blanks(const char *q, const char *e)
     return q;
 }
 
+/* One label, both lengths first: the pairs are summed, in any order. */
 static uint64_t label_pair_hash(const char *name, size_t nlen, const char *value, size_t vlen)
 {
-    return mix64(hash_bytes(name, nlen, 1) ^ (hash_bytes(value, vlen, 2) * 31u));
+    uint64_t h = step(step(0x2545f4914f6cdd1dULL, nlen), vlen);
+    return mix64(absorb(absorb(h, name, nlen), value, vlen));
 }
 
 /* The label list after '{' up to and including '}', into labels[], the
@@ -706,6 +721,19 @@ static int parse_exemplar(struct promtext_stream *p, const char *q, const char *
     return 0;
 }
 
+static struct fam *family_of(struct promtext_stream *p, const struct parsed *o);
+
+/* The family and series hash of o, and a prefetch of the duplicate table's
+ * slot for it: that load misses the cache on a large body, so it is started
+ * before the value is read. */
+static void locate_series(struct promtext_stream *p, struct parsed *o)
+{
+    o->fam = family_of(p, o);
+    o->series_hash = mix64(hash_bytes(o->name, o->name_len, 3) + o->labels_hash) | 1u;
+    if (o->fam && o->fam->scap > 0)
+        __builtin_prefetch(&o->fam->series[(uint32_t)o->series_hash & (o->fam->scap - 1u)]);
+}
+
 /* A sample line s..e (no newline) into o. */
 static int parse_sample(struct promtext_stream *p, const char *s, const char *e, struct parsed *o,
                         char *msg, size_t msgsz)
@@ -740,6 +768,7 @@ static int parse_sample(struct promtext_stream *p, const char *s, const char *e,
     q = skip_blanks(q, e);
     if (q == e)
         return fail(msg, msgsz, "expected a value after %s", after);
+    locate_series(p, o);
     const char *v0 = q;
     while (q < e && !is_blank(*q))
         q++;
@@ -986,7 +1015,7 @@ static struct fam *family_of(struct promtext_stream *p, const struct parsed *o)
 /* Checks a sample against its family and calls fn. */
 static int take_sample(struct promtext_stream *p, const struct parsed *o, char *msg, size_t msgsz)
 {
-    struct fam *f = family_of(p, o);
+    struct fam *f = o->fam;
     if (!f)
         return fail(msg, msgsz, "out of memory");
     f->flags |= FAM_SAMPLES;
@@ -1038,8 +1067,7 @@ static int take_sample(struct promtext_stream *p, const struct parsed *o, char *
         if (promtext_parse_value(v, strlen(v), &bound) != 0 || isnan(bound))
             return fail(msg, msgsz, "invalid \"quantile\" value on a summary");
     }
-    uint64_t h = mix64(hash_bytes(o->name, o->name_len, 3) + o->labels_hash);
-    uint64_t first = series_seen(f, h, p->line);
+    uint64_t first = series_seen(f, o->series_hash, p->line);
     if (first == UINT64_MAX)
         return fail(msg, msgsz, "out of memory");
     if (first)
