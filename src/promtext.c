@@ -264,14 +264,35 @@ const char *promtext_label_value(const struct promtext_sample *s, const char *na
 
 /* ---- characters ---- */
 
-static bool is_blank(char c) { return c == ' ' || c == '\t'; }
-static bool name_start(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
-}
-static bool name_char(char c) { return name_start(c) || is_digit(c); }
-static bool label_start(char c) { return name_start(c) && c != ':'; }
-static bool label_char(char c) { return name_char(c) && c != ':'; }
+enum { C_NAME_START = 1, C_NAME = 2, C_LABEL_START = 4, C_LABEL = 8, C_BLANK = 16 };
+
+/* The class of each byte: metric names [a-zA-Z_:][a-zA-Z0-9_:]*, label
+ * names [a-zA-Z_][a-zA-Z0-9_]*, blanks ' ' and '\t'. */
+static const unsigned char char_class[256] = {
+     0,  0,  0,  0,  0,  0,  0,  0,  0, 16,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+    16,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+    10, 10, 10, 10, 10, 10, 10, 10, 10, 10,  3,  0,  0,  0,  0,  0,
+     0, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  0,  0,  0,  0, 15,
+     0, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
+    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+};
+
+static bool is_class(char c, unsigned cls) { return (char_class[(unsigned char)c] & cls) != 0; }
+static bool is_blank(char c) { return is_class(c, C_BLANK); }
+static bool name_start(char c) { return is_class(c, C_NAME_START); }
+static bool name_char(char c) { return is_class(c, C_NAME); }
+static bool label_start(char c) { return is_class(c, C_LABEL_START); }
+static bool label_char(char c) { return is_class(c, C_LABEL); }
 
 /* How a byte is named in a message: never the byte itself unless it is
  * printable ASCII. */
@@ -388,18 +409,18 @@ static uint64_t hash_bytes(const char *s, size_t n, uint64_t seed)
 
 enum { FAM_TYPE = 1, FAM_HELP = 2, FAM_SAMPLES = 4, FAM_UNIT = 8 };
 
-struct slot {             /* a series met, for the duplicate check */
-    uint64_t h;           /* 0: empty */
-    uint64_t line;        /* where it was first met */
-};
-
 struct fam {              /* a metric name met in a metadata or sample line */
     uint64_t h;           /* 0: empty slot */
     size_t off;           /* the name is names[off .. off + len], NUL-terminated */
     size_t len;
     enum promtext_type type;
     unsigned flags;
-    struct slot *series;  /* the series of the samples this name is the family of */
+    uint64_t *series;     /* hashes of the series of the samples this name is
+                             the family of (0: an empty slot), probed on every
+                             sample, and apart, only written and read for a
+                             duplicate, the line of each: the hashes alone
+                             are half the size and stay in the cache longer */
+    uint64_t *lines;
     uint32_t scap, sn;
 };
 
@@ -411,6 +432,7 @@ struct parsed {
     uint64_t labels_hash; /* order-independent */
     struct fam *fam;      /* its family, NULL when out of memory */
     uint64_t series_hash;
+    size_t line;
     double value;
     bool has_ts;
     int64_t ts;
@@ -427,8 +449,17 @@ struct promtext_stream {
     char err[MSG_SIZE + 32];
     char *carry;          /* the unfinished line, CARRY_CAP bytes when allocated */
     size_t carry_len;
-    char *scratch;        /* the current line's names and unescaped values */
-    struct promtext_label labels[PROMTEXT_MAX_LABELS];
+    /* A sample is taken (its duplicate check, its callback) only after the
+     * next line is parsed, or before any other line, error or the end: the
+     * duplicate table's load for it has then had a line's time to arrive.
+     * Every check and callback still happens in the order of the lines, so
+     * nothing but the timing of a callback shows. Hence two of each buffer:
+     * [cur] for the line being parsed, the other for the pending sample. */
+    char *scratch[2];     /* a line's names and unescaped values */
+    struct promtext_label labels[2][PROMTEXT_MAX_LABELS];
+    int cur;
+    bool has_pending;
+    struct parsed pending;
     struct promtext_label xlabels[PROMTEXT_MAX_LABELS]; /* an exemplar's */
     struct fam *fams;
     size_t fcap, fcount;
@@ -436,6 +467,7 @@ struct promtext_stream {
     size_t names_len, names_cap;
     size_t last;          /* fams index + 1 of the last sample's family, 0: none */
     size_t last_len;      /* and the name it was for */
+    uint64_t last_hash;   /* and that name's series hash seed */
     char last_name[LAST_NAME_MAX];
     bool ended;
 };
@@ -486,6 +518,8 @@ static struct fam *fam_add(struct promtext_stream *p, const char *name, size_t l
             while (nf[j].h != 0)
                 j = (j + 1) & (ncap - 1);
             nf[j] = p->fams[i];
+            if (p->has_pending && p->pending.fam == &p->fams[i])
+                p->pending.fam = &nf[j];
         }
         free(p->fams);
         p->fams = nf;
@@ -524,26 +558,34 @@ static uint64_t series_seen(struct fam *f, uint64_t h, uint64_t line)
         if (f->scap >= (UINT32_C(1) << 31))
             return UINT64_MAX;
         uint32_t ncap = f->scap ? f->scap * 2u : 8u;
-        struct slot *ns = calloc(ncap, sizeof *ns);
-        if (!ns)
+        uint64_t *nh = calloc(ncap, sizeof *nh);
+        uint64_t *nl = malloc(ncap * sizeof *nl);
+        if (!nh || !nl) {
+            free(nh);
+            free(nl);
             return UINT64_MAX;
+        }
         for (uint32_t i = 0; i < f->scap; i++) {
-            if (f->series[i].h == 0)
+            if (f->series[i] == 0)
                 continue;
-            uint32_t j = (uint32_t)f->series[i].h & (ncap - 1u);
-            while (ns[j].h != 0)
+            uint32_t j = (uint32_t)f->series[i] & (ncap - 1u);
+            while (nh[j] != 0)
                 j = (j + 1u) & (ncap - 1u);
-            ns[j] = f->series[i];
+            nh[j] = f->series[i];
+            nl[j] = f->lines[i];
         }
         free(f->series);
-        f->series = ns;
+        free(f->lines);
+        f->series = nh;
+        f->lines = nl;
         f->scap = ncap;
     }
     uint32_t i = (uint32_t)h & (f->scap - 1u);
-    for (; f->series[i].h != 0; i = (i + 1u) & (f->scap - 1u))
-        if (f->series[i].h == h)
-            return f->series[i].line;
-    f->series[i] = (struct slot){ .h = h, .line = line };
+    for (; f->series[i] != 0; i = (i + 1u) & (f->scap - 1u))
+        if (f->series[i] == h)
+            return f->lines[i];
+    f->series[i] = h;
+    f->lines[i] = line;
     f->sn++;
     return 0;
 }
@@ -576,6 +618,7 @@ static int parse_labels(const char **qp, const char *e, char **outp, struct prom
     char d[32];
     uint64_t h = 0;
     size_t count = 0, chars = 0;
+    size_t lens[PROMTEXT_MAX_LABELS];
     for (;;) {
         q = skip_blanks(q, e);
         if (q < e && *q == '}') {
@@ -647,8 +690,9 @@ static int parse_labels(const char **qp, const char *e, char **outp, struct prom
         *out++ = '\0';
         chars += lname_len;
         for (size_t i = 0; i < count; i++)
-            if (strcmp(labels[i].name, lname) == 0)
+            if (lens[i] == lname_len && memcmp(labels[i].name, lname, lname_len) == 0)
                 return fail(msg, msgsz, "duplicate label \"%.64s\"", lname);
+        lens[count] = lname_len;
         labels[count].name = lname;
         labels[count].value = val;
         count++;
@@ -729,7 +773,8 @@ static struct fam *family_of(struct promtext_stream *p, const struct parsed *o);
 static void locate_series(struct promtext_stream *p, struct parsed *o)
 {
     o->fam = family_of(p, o);
-    o->series_hash = mix64(hash_bytes(o->name, o->name_len, 3) + o->labels_hash) | 1u;
+    uint64_t nh = p->last ? p->last_hash : hash_bytes(o->name, o->name_len, 3);
+    o->series_hash = mix64(nh + o->labels_hash) | 1u;
     if (o->fam && o->fam->scap > 0)
         __builtin_prefetch(&o->fam->series[(uint32_t)o->series_hash & (o->fam->scap - 1u)]);
 }
@@ -739,7 +784,7 @@ static int parse_sample(struct promtext_stream *p, const char *s, const char *e,
                         char *msg, size_t msgsz)
 {
     char d[32], t[48];
-    char *out = p->scratch;
+    char *out = p->scratch[p->cur];
     bool om = p->format == PROMTEXT_FORMAT_OPENMETRICS;
     const char *q = skip_blanks(s, e);
     if (q == e || !name_start(*q))
@@ -752,14 +797,14 @@ static int parse_sample(struct promtext_stream *p, const char *s, const char *e,
     o->name = out;
     out += o->name_len;
     *out++ = '\0';
-    o->labels = p->labels;
+    o->labels = p->labels[p->cur];
     o->n_labels = 0;
     o->labels_hash = 0;
     const char *after = "the metric name";
     if (q < e && *q == '{') {
         q++;
         size_t runes;
-        if (parse_labels(&q, e, &out, p->labels, &o->n_labels, &o->labels_hash, &runes, msg, msgsz) != 0)
+        if (parse_labels(&q, e, &out, p->labels[p->cur], &o->n_labels, &o->labels_hash, &runes, msg, msgsz) != 0)
             return -1;
         after = "the labels";
     } else if (q < e && !is_blank(*q)) {
@@ -850,7 +895,7 @@ static bool family_has_samples(struct promtext_stream *p, const char *name, size
 {
     if (f && (f->flags & FAM_SAMPLES))
         return true;
-    char *key = p->scratch;
+    char *key = p->scratch[p->cur];
     memcpy(key, name, len);
     for (const char *const *sfx = suffixes_for(p->format, ty); sfx && *sfx; sfx++) {
         size_t sl = strlen(*sfx);
@@ -986,6 +1031,7 @@ static struct fam *family_of(struct promtext_stream *p, const struct parsed *o)
 {
     if (p->last && o->name_len == p->last_len && memcmp(p->last_name, o->name, o->name_len) == 0)
         return &p->fams[p->last - 1];
+    p->last = 0;
     struct fam *f = fam_find(p, o->name, o->name_len);
     struct fam *r = NULL;
     if (f && (f->flags & FAM_TYPE))
@@ -1006,6 +1052,7 @@ static struct fam *family_of(struct promtext_stream *p, const struct parsed *o)
         p->last = (size_t)(r - p->fams) + 1;
         memcpy(p->last_name, o->name, o->name_len);
         p->last_len = o->name_len;
+        p->last_hash = hash_bytes(o->name, o->name_len, 3);
     } else {
         p->last = 0;
     }
@@ -1029,7 +1076,7 @@ static int take_sample(struct promtext_stream *p, const struct parsed *o, char *
         .value = o->value,
         .has_timestamp = o->has_ts,
         .timestamp_ms = o->ts,
-        .line = p->line,
+        .line = o->line,
     };
     const char *sfx = o->name + f->len; /* "" when the name is the family's */
     bool bare = o->name_len == f->len;
@@ -1067,7 +1114,7 @@ static int take_sample(struct promtext_stream *p, const struct parsed *o, char *
         if (promtext_parse_value(v, strlen(v), &bound) != 0 || isnan(bound))
             return fail(msg, msgsz, "invalid \"quantile\" value on a summary");
     }
-    uint64_t first = series_seen(f, o->series_hash, p->line);
+    uint64_t first = series_seen(f, o->series_hash, o->line);
     if (first == UINT64_MAX)
         return fail(msg, msgsz, "out of memory");
     if (first)
@@ -1095,6 +1142,29 @@ static void set_error(struct promtext_stream *p, size_t line, const char *msg)
     p->failed = true;
 }
 
+/* Takes the pending sample, if any. On an error, the stream has failed
+ * with it. */
+static int flush(struct promtext_stream *p)
+{
+    if (!p->has_pending)
+        return 0;
+    char msg[MSG_SIZE];
+    p->has_pending = false;
+    if (take_sample(p, &p->pending, msg, sizeof msg) != 0) {
+        set_error(p, p->pending.line, msg);
+        return -1;
+    }
+    p->count++;
+    return 0;
+}
+
+/* An error on line: the pending sample's comes first, being earlier. */
+static void line_error(struct promtext_stream *p, size_t line, const char *msg)
+{
+    if (flush(p) == 0)
+        set_error(p, line, msg);
+}
+
 /* One line s[0..len), its newline (if any) removed. newline false: the
  * last line of the body, which lacks one. */
 static int process_line(struct promtext_stream *p, const char *s, size_t len, bool newline)
@@ -1107,40 +1177,46 @@ static int process_line(struct promtext_stream *p, const char *s, size_t len, bo
     if (newline && len > 0 && e[-1] == '\r')
         e--;
     bool cut = !newline;
+    const char *q = skip_blanks(s, e);
+    bool sample = q < e && *q != '#' && !p->eof && (size_t)(e - s) <= PROMTEXT_MAX_LINE;
+    if (!sample && flush(p) != 0)
+        return -1;
     if (p->eof) {
         rc = fail(msg, sizeof msg, "content after \"# EOF\"");
     } else if ((size_t)(e - s) > PROMTEXT_MAX_LINE) {
         rc = fail(msg, sizeof msg, "longer than %d bytes", PROMTEXT_MAX_LINE);
+    } else if (q == e) {
+        if (om)
+            rc = fail(msg, sizeof msg, "empty line (OpenMetrics allows none)");
+        else if (cut)
+            rc = fail(msg, sizeof msg, "no newline at the end of the body (cut short?)");
+    } else if (*q == '#') {
+        /* The last line must end with a newline: without one, the body
+         * was probably cut short, and its last number may be too. The
+         * line's own errors come first (garbage says more about itself).
+         * OpenMetrics' "# EOF" may end the body without one. */
+        rc = parse_comment(p, q, e, msg, sizeof msg);
+        if (rc == 0 && cut && !p->eof)
+            rc = fail(msg, sizeof msg, "no newline at the end of the body (cut short?)");
+    } else if ((size_t)p->count + p->has_pending >= PROMTEXT_MAX_SAMPLES) {
+        rc = fail(msg, sizeof msg, "more than %u samples", PROMTEXT_MAX_SAMPLES);
     } else {
-        const char *q = skip_blanks(s, e);
-        if (q == e) {
-            if (om)
-                rc = fail(msg, sizeof msg, "empty line (OpenMetrics allows none)");
-            else if (cut)
-                rc = fail(msg, sizeof msg, "no newline at the end of the body (cut short?)");
-        } else if (*q == '#') {
-            /* The last line must end with a newline: without one, the body
-             * was probably cut short, and its last number may be too. The
-             * line's own errors come first (garbage says more about
-             * itself). OpenMetrics' "# EOF" may end the body without one. */
-            rc = parse_comment(p, q, e, msg, sizeof msg);
-            if (rc == 0 && cut && !p->eof)
-                rc = fail(msg, sizeof msg, "no newline at the end of the body (cut short?)");
-        } else if ((size_t)p->count >= PROMTEXT_MAX_SAMPLES) {
-            rc = fail(msg, sizeof msg, "more than %u samples", PROMTEXT_MAX_SAMPLES);
-        } else {
-            struct parsed o = { 0 };
-            rc = parse_sample(p, s, e, &o, msg, sizeof msg);
-            if (rc == 0 && cut)
-                rc = fail(msg, sizeof msg, "no newline at the end of the body (cut short?)");
-            if (rc == 0)
-                rc = take_sample(p, &o, msg, sizeof msg);
-            if (rc == 0)
-                p->count++;
+        struct parsed o = { 0 };
+        o.line = p->line;
+        rc = parse_sample(p, s, e, &o, msg, sizeof msg);
+        if (rc == 0 && cut)
+            rc = fail(msg, sizeof msg, "no newline at the end of the body (cut short?)");
+        if (rc == 0) {
+            if (flush(p) != 0)
+                return -1;
+            p->pending = o;
+            p->has_pending = true;
+            p->cur ^= 1;
+            return 0;
         }
     }
     if (rc != 0)
-        set_error(p, p->line, msg);
+        line_error(p, p->line, msg);
     return rc;
 }
 
@@ -1151,18 +1227,18 @@ static int carry_add(struct promtext_stream *p, const char *s, size_t n, bool co
     char msg[MSG_SIZE];
     if (p->eof) {
         snprintf(msg, sizeof msg, "content after \"# EOF\"");
-        set_error(p, p->line + 1, msg);
+        line_error(p, p->line + 1, msg);
         return -1;
     }
     size_t total = p->carry_len + n;
     if (total > CARRY_CAP || (!complete && total == CARRY_CAP && s[n - 1] != '\r')) {
         /* longer than the limit even if a CR LF ends it */
         snprintf(msg, sizeof msg, "longer than %d bytes", PROMTEXT_MAX_LINE);
-        set_error(p, p->line + 1, msg);
+        line_error(p, p->line + 1, msg);
         return -1;
     }
     if (!p->carry && !(p->carry = malloc(CARRY_CAP))) {
-        set_error(p, p->line + 1, "out of memory");
+        line_error(p, p->line + 1, "out of memory");
         return -1;
     }
     memcpy(p->carry + p->carry_len, s, n);
@@ -1178,7 +1254,8 @@ struct promtext_stream *promtext_stream_new(enum promtext_format format, promtex
     p->format = format == PROMTEXT_FORMAT_OPENMETRICS ? PROMTEXT_FORMAT_OPENMETRICS : PROMTEXT_FORMAT_TEXT;
     p->fn = fn;
     p->arg = arg;
-    if (!(p->scratch = malloc(SCRATCH_SIZE))) {
+    if (!(p->scratch[0] = malloc(SCRATCH_SIZE)) || !(p->scratch[1] = malloc(SCRATCH_SIZE))) {
+        free(p->scratch[0]);
         free(p);
         return NULL;
     }
@@ -1235,6 +1312,8 @@ long promtext_stream_end(struct promtext_stream *p, char *err, size_t errsz)
         process_line(p, p->carry, p->carry_len, false);
         p->carry_len = 0;
     }
+    if (!p->failed && !p->ended)
+        flush(p);
     if (!p->failed && p->format == PROMTEXT_FORMAT_OPENMETRICS && !p->eof)
         set_error(p, p->line + 1, "the body ends without \"# EOF\" (cut short?)");
     p->ended = true;
@@ -1250,12 +1329,15 @@ void promtext_stream_free(struct promtext_stream **pp)
     struct promtext_stream *p = *pp;
     if (!p)
         return;
-    for (size_t i = 0; i < p->fcap; i++)
+    for (size_t i = 0; i < p->fcap; i++) {
         free(p->fams[i].series);
+        free(p->fams[i].lines);
+    }
     free(p->fams);
     free(p->names);
     free(p->carry);
-    free(p->scratch);
+    free(p->scratch[0]);
+    free(p->scratch[1]);
     free(p);
     *pp = NULL;
 }

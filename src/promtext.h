@@ -31,7 +31,11 @@
  * The duplicate-series check compares 64-bit hashes of each series'
  * canonical key (the name and the set of label pairs, in any order), one
  * table per family: a true duplicate is always reported, with the line of
- * its first occurrence. Two different series of one family whose hashes
+ * its first occurrence. To hide that table's cache miss, a sample's checks
+ * and callback run once the next line is parsed (or at the next comment,
+ * error or the end): still in the order of the lines, so the first error
+ * is the same, but a stream's callback for a line may come from a later
+ * feed or from end. Two different series of one family whose hashes
  * collide would be reported as a duplicate too; for k series in a family
  * that has a probability of about k^2 / 2^65 (3e-8 at a million). The hash
  * is not keyed: an endpoint could craft such a pair and fail its own scrape.
@@ -44,9 +48,10 @@
  * PROMTEXT_MAX_LABELS labels on one sample or more than PROMTEXT_MAX_SAMPLES
  * samples in one body is an error. A stream holds the unfinished line (at
  * most PROMTEXT_MAX_LINE + 1 bytes, allocated when a chunk ends inside a
- * line), a line-sized scratch buffer, each metric name once, and for the
- * duplicate checks 16 bytes per slot in per-family tables kept at most half
- * full: from 32 to 64 bytes per sample (96 while a table doubles);
+ * line), two line-sized scratch buffers, each metric name once, and for the
+ * duplicate checks 16 bytes per slot (an 8-byte hash, an 8-byte line) in
+ * per-family tables kept at most half full: from 32 to 64 bytes per sample
+ * (96 while a table doubles);
  * bench/README.md measures it. Never the whole body. */
 #ifndef MARKETING_PROMTEXT_H
 #define MARKETING_PROMTEXT_H
