@@ -264,27 +264,28 @@ const char *promtext_label_value(const struct promtext_sample *s, const char *na
 
 /* ---- characters ---- */
 
-enum { C_NAME_START = 1, C_NAME = 2, C_LABEL_START = 4, C_LABEL = 8, C_BLANK = 16 };
+enum { C_NAME_START = 1, C_NAME = 2, C_LABEL_START = 4, C_LABEL = 8, C_BLANK = 16, C_VALUE_STOP = 32 };
 
 /* The class of each byte: metric names [a-zA-Z_:][a-zA-Z0-9_:]*, label
- * names [a-zA-Z_][a-zA-Z0-9_]*, blanks ' ' and '\t'. */
+ * names [a-zA-Z_][a-zA-Z0-9_]*, blanks ' ' and '\t', and what ends the
+ * plain part of a label value: '"', '\\', NUL and bytes >= 0x80. */
 static const unsigned char char_class[256] = {
-     0,  0,  0,  0,  0,  0,  0,  0,  0, 16,  0,  0,  0,  0,  0,  0,
+    32,  0,  0,  0,  0,  0,  0,  0,  0, 16,  0,  0,  0,  0,  0,  0,
      0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-    16,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+    16,  0, 32,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
     10, 10, 10, 10, 10, 10, 10, 10, 10, 10,  3,  0,  0,  0,  0,  0,
      0, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
-    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  0,  0,  0,  0, 15,
+    15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  0, 32,  0,  0, 15,
      0, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,
     15, 15, 15, 15, 15, 15, 15, 15, 15, 15, 15,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-     0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
+    32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
 };
 
 static bool is_class(char c, unsigned cls) { return (char_class[(unsigned char)c] & cls) != 0; }
@@ -320,26 +321,6 @@ static const char *quote(const char *s, size_t n, char *buf, size_t bufsz)
     else
         buf[0] = '\0';
     return buf;
-}
-
-#define ONES UINT64_C(0x0101010101010101)
-#define HIGHS UINT64_C(0x8080808080808080)
-
-/* Whether s[0..n) is ASCII without NUL, a word at a time. */
-static bool ascii_no_nul(const char *s, size_t n)
-{
-    uint64_t bad = 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        bad |= (w | ((w - ONES) & ~w)) & HIGHS;
-    }
-    for (; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        bad |= (c & 0x80u) | (c == 0);
-    }
-    return bad == 0;
 }
 
 static bool utf8_valid(const char *s, size_t n)
@@ -647,14 +628,12 @@ static int parse_labels(const char **qp, const char *e, char **outp, struct prom
                         lname, describe(q, e, d, sizeof d));
         q++;
         char *val = out;
-        const char *close = memchr(q, '"', (size_t)(e - q));
-        size_t span = close ? (size_t)(close - q) : (size_t)(e - q);
-        if (close && !memchr(q, '\\', span) && ascii_no_nul(q, span)) {
-            /* the common case: no escape, plain ASCII */
-            memcpy(out, q, span);
-            out += span;
-            q = close + 1;
-            chars += span;
+        /* the common case, in one pass: plain ASCII up to the closing quote */
+        while (q < e && !is_class(*q, C_VALUE_STOP))
+            *out++ = *q++;
+        if (q < e && *q == '"') {
+            q++;
+            chars += (size_t)(out - val);
         } else {
             for (;;) {
                 if (q == e)
@@ -775,8 +754,11 @@ static void locate_series(struct promtext_stream *p, struct parsed *o)
     o->fam = family_of(p, o);
     uint64_t nh = p->last ? p->last_hash : hash_bytes(o->name, o->name_len, 3);
     o->series_hash = mix64(nh + o->labels_hash) | 1u;
-    if (o->fam && o->fam->scap > 0)
-        __builtin_prefetch(&o->fam->series[(uint32_t)o->series_hash & (o->fam->scap - 1u)]);
+    if (o->fam && o->fam->scap > 0) {
+        uint32_t i = (uint32_t)o->series_hash & (o->fam->scap - 1u);
+        __builtin_prefetch(&o->fam->series[i]);
+        __builtin_prefetch(&o->fam->lines[i], 1); /* written if new */
+    }
 }
 
 /* A sample line s..e (no newline) into o. */
