@@ -1015,8 +1015,14 @@ static struct fam *family_of(struct promtext_stream *p, const struct parsed *o)
         return &p->fams[p->last - 1];
     p->last = 0;
     struct fam *f = fam_find(p, o->name, o->name_len);
+    if (!f && !(f = fam_add(p, o->name, o->name_len)))
+        return NULL;
+    /* the name has samples, whichever family they count in: a TYPE line for
+     * it is now too late (else its later samples would count in another
+     * family, and the duplicate check, which is per family, miss them) */
+    f->flags |= FAM_SAMPLES;
     struct fam *r = NULL;
-    if (f && (f->flags & FAM_TYPE))
+    if (f->flags & FAM_TYPE)
         r = f;
     for (size_t i = 0; !r && i < sizeof sfx_all / sizeof sfx_all[0]; i++) {
         if (!has_suffix(o->name, o->name_len, sfx_all[i]))
@@ -1026,9 +1032,7 @@ static struct fam *family_of(struct promtext_stream *p, const struct parsed *o)
             r = b;
     }
     if (!r)
-        r = f ? f : fam_add(p, o->name, o->name_len);
-    if (!r)
-        return NULL;
+        r = f;
     /* samples of a family come together: the next is likely the same name */
     if (o->name_len <= LAST_NAME_MAX) {
         p->last = (size_t)(r - p->fams) + 1;

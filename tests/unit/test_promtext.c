@@ -257,6 +257,11 @@ static void test_metadata(void **state)
     expect_error("# TYPE h histogram\nh_bucket 1\n", "line 2: histogram bucket without an \"le\" label");
     expect_error("# TYPE h histogram\nh_bucket{le=\"x\"} 1\n", "line 2: invalid \"le\" value on a histogram bucket");
     expect_error("# TYPE s summary\ns 1\n", "line 2: summary sample without a \"quantile\" label");
+    /* a name's samples stay in one family: no TYPE for it after them */
+    expect_error("# TYPE x histogram\nx_count 1\n# TYPE x_count gauge\nx_count 2\n",
+                 "line 3: TYPE line for x_count after its samples");
+    expect_error("# TYPE x histogram\nx_count 1\n# TYPE x_count2 gauge\nx_count 2\n",
+                 "line 4: duplicate series x_count (first on line 2)");
 }
 
 static void test_duplicate_series(void **state)
