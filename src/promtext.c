@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "sanitize.h"
 
@@ -401,7 +402,7 @@ struct fam {              /* a metric name met in a metadata or sample line */
                              sample, and apart, only written and read for a
                              duplicate, the line of each: the hashes alone
                              are half the size and stay in the cache longer */
-    uint64_t *lines;
+    uint64_t *lines;      /* series + scap: one allocation (table_alloc) */
     uint32_t scap, sn;
 };
 
@@ -530,6 +531,42 @@ static struct fam *fam_add(struct promtext_stream *p, const char *name, size_t l
     return &p->fams[i];
 }
 
+#define HUGE_PAGE (2u << 20)
+
+/* Zeroed memory for a duplicate table. One of 2 MiB or more gets a mapping
+ * of its own, aligned for and advised to use huge pages: the table is
+ * probed at random, once per sample, and with 4 KiB pages every probe of a
+ * large one also missed the TLB and every new page faulted. */
+static void *table_alloc(size_t bytes)
+{
+    if (bytes < HUGE_PAGE)
+        return calloc(1, bytes);
+    size_t len = bytes + HUGE_PAGE;
+    char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    char *a = m + ((HUGE_PAGE - (uintptr_t)m % HUGE_PAGE) % HUGE_PAGE);
+    if (a > m)
+        munmap(m, (size_t)(a - m));
+    if (m + len > a + bytes)
+        munmap(a + bytes, (size_t)(m + len - (a + bytes)));
+#ifdef MADV_HUGEPAGE
+    madvise(a, bytes, MADV_HUGEPAGE); /* only advice: no huge pages is fine */
+#endif
+    return a;
+}
+
+static void table_free(void *t, size_t bytes)
+{
+    if (t && bytes < HUGE_PAGE)
+        free(t);
+    else if (t)
+        munmap(t, bytes);
+}
+
+/* Bytes of a duplicate table of cap slots: a hash and a line each. */
+static size_t table_bytes(uint32_t cap) { return (size_t)cap * 2u * sizeof(uint64_t); }
+
 /* The line of an earlier series with hash h in f, 0 if none; the series is
  * then recorded. Returns UINT64_MAX when out of memory. */
 static uint64_t series_seen(struct fam *f, uint64_t h, uint64_t line)
@@ -539,13 +576,10 @@ static uint64_t series_seen(struct fam *f, uint64_t h, uint64_t line)
         if (f->scap >= (UINT32_C(1) << 31))
             return UINT64_MAX;
         uint32_t ncap = f->scap ? f->scap * 2u : 8u;
-        uint64_t *nh = calloc(ncap, sizeof *nh);
-        uint64_t *nl = malloc(ncap * sizeof *nl);
-        if (!nh || !nl) {
-            free(nh);
-            free(nl);
+        uint64_t *nh = table_alloc(table_bytes(ncap));
+        if (!nh)
             return UINT64_MAX;
-        }
+        uint64_t *nl = nh + ncap;
         for (uint32_t i = 0; i < f->scap; i++) {
             if (f->series[i] == 0)
                 continue;
@@ -555,8 +589,7 @@ static uint64_t series_seen(struct fam *f, uint64_t h, uint64_t line)
             nh[j] = f->series[i];
             nl[j] = f->lines[i];
         }
-        free(f->series);
-        free(f->lines);
+        table_free(f->series, table_bytes(f->scap));
         f->series = nh;
         f->lines = nl;
         f->scap = ncap;
@@ -1315,10 +1348,8 @@ void promtext_stream_free(struct promtext_stream **pp)
     struct promtext_stream *p = *pp;
     if (!p)
         return;
-    for (size_t i = 0; i < p->fcap; i++) {
-        free(p->fams[i].series);
-        free(p->fams[i].lines);
-    }
+    for (size_t i = 0; i < p->fcap; i++)
+        table_free(p->fams[i].series, table_bytes(p->fams[i].scap));
     free(p->fams);
     free(p->names);
     free(p->carry);
