@@ -362,7 +362,9 @@ static uint64_t step(uint64_t h, uint64_t w)
     return rotl(h ^ (w * 0x87c37b91114253d5ULL), 31) * 0x4cf5ad432745937fULL;
 }
 
-/* s[0..n) into h, eight bytes at a time. */
+/* s[0..n) into h, eight bytes at a time; the last 1 to 7 as one word of
+ * fixed-size loads that cover them (which, n being known to the caller's
+ * hash, determine them). */
 static uint64_t absorb(uint64_t h, const char *s, size_t n)
 {
     while (n >= 8) {
@@ -372,10 +374,14 @@ static uint64_t absorb(uint64_t h, const char *s, size_t n)
         s += 8;
         n -= 8;
     }
-    if (n > 0) {
-        uint64_t w = 0;
-        memcpy(&w, s, n);
-        h = step(h, w);
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        h = step(h, (uint64_t)a << 32 | b);
+    } else if (n > 0) {
+        const unsigned char *u = (const unsigned char *)s;
+        h = step(h, (uint64_t)u[0] << 16 | (uint64_t)u[n / 2] << 8 | u[n - 1]);
     }
     return h;
 }
