@@ -50,8 +50,8 @@
  * most PROMTEXT_MAX_LINE + 1 bytes, allocated when a chunk ends inside a
  * line), two line-sized scratch buffers, each metric name once, and for the
  * duplicate checks 16 bytes per slot (an 8-byte hash, an 8-byte line) in
- * per-family tables kept at most half full: from 32 to 64 bytes per sample
- * (96 while a table doubles);
+ * per-family tables kept at most 70% full: from 23 to 46 bytes per sample
+ * (69 while a table doubles);
  * bench/README.md measures it. Never the whole body. */
 #ifndef MARKETING_PROMTEXT_H
 #define MARKETING_PROMTEXT_H
