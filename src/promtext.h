@@ -144,10 +144,11 @@ const char *promtext_label_value(const struct promtext_sample *s, const char *na
 
 /* Reads a sample value as the format writes it: a decimal number, NaN, Inf,
  * +Inf or -Inf (those three case-insensitive), independent of the locale.
- * Returns 0 and sets *out, or -1 (bad syntax or out of range). Plain
- * decimals of up to 19 significant digits whose value is exactly
- * representable up to one correctly rounded scaling by a power of ten are
- * computed directly (bit for bit what strtod gives); others go to strtod. */
+ * Returns 0 and sets *out, or -1 (bad syntax or out of range). A decimal
+ * whose significant digits make an integer of at most 2^53 and whose
+ * decimal exponent is within +-22 is computed directly, with one correctly
+ * rounded multiplication or division (bit for bit what strtod gives);
+ * others go to strtod. */
 int promtext_parse_value(const char *s, size_t len, double *out);
 
 /* "counter", "gauge", ... ("untyped" for PROMTEXT_UNTYPED). */
