@@ -254,6 +254,14 @@ static void test_metadata(void **state)
     /* a histogram without a +Inf bucket parses: what it means is for the
      * query layer (histogram_quantile gives NaN) */
     assert_int_equal(parse("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_count 1\n"), 2);
+    assert_string_equal(got.labels[0], "le=1;");
+    assert_true(got.value[0] == 1.0 && got.value[1] == 1.0);
+    assert_string_equal(got.name[1], "h_count");
+    /* a counter lower than before is no error here: a reset, for the query
+     * layer (RELIABILITY.md); the two series are told apart by their labels */
+    assert_int_equal(parse("# TYPE c counter\nc{i=\"a\"} 10 1000\nc{i=\"b\"} 3 2000\n"), 2);
+    assert_true(got.value[0] == 10.0 && got.value[1] == 3.0);
+    assert_true(got.ts[0] == 1000 && got.ts[1] == 2000);
     expect_error("# TYPE h histogram\nh_bucket 1\n", "line 2: histogram bucket without an \"le\" label");
     expect_error("# TYPE h histogram\nh_bucket{le=\"x\"} 1\n", "line 2: invalid \"le\" value on a histogram bucket");
     expect_error("# TYPE s summary\ns 1\n", "line 2: summary sample without a \"quantile\" label");
