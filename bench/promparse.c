@@ -3,24 +3,23 @@
  *
  *     promparse FILE
  *
- * Maps the file (the parser wants the whole body in memory, as the scraper
- * holds it), runs promtext_parse with a callback that reads every sample
+ * Reads the file in 64 KiB chunks into one buffer and feeds each to the
+ * streaming parser (promtext_stream_feed), so the body is never whole in
+ * memory, with a callback that reads every sample
  * (sums the finite values and the timestamps, counts the non-finite values
  * and the bytes of every name and label, so that nothing is optimised away)
  * and prints one line:
  *
  *     samples=N parse_ms=X total_ms=Y peak_rss_kib=Z check=... names=... ...
  *
- * parse_ms is promtext_parse alone; total_ms is from before open() to after
- * the parse. Peak RSS is getrusage's ru_maxrss (it counts the mapped file's
- * pages the parse touched). Exit status 1 with the parser's message when the
- * body is refused. */
+ * parse_ms is the reads and the parse (they interleave); total_ms is from
+ * before open() to the end. Peak RSS is getrusage's ru_maxrss. Exit status 1
+ * with the parser's message when the body is refused. */
 #include <fcntl.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -35,7 +34,7 @@ struct tally {
     unsigned long label_bytes;  /* label names and values */
     int64_t ts_sum;
     unsigned long with_ts;
-    unsigned long types[5];
+    unsigned long types[PROMTEXT_N_TYPES];
 };
 
 static int consume(void *arg, const struct promtext_sample *s, char *msg, size_t msgsz)
@@ -79,22 +78,34 @@ int main(int argc, char **argv)
         perror(argv[1]);
         return 2;
     }
-    size_t len = (size_t)st.st_size;
-    const char *buf = "";
-    if (len > 0) {
-        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-        if (m == MAP_FAILED) {
-            perror("mmap");
-            return 2;
-        }
-        buf = m;
-    }
-    close(fd);
 
     struct tally t = { 0 };
     char err[256];
+    static char chunk[64 * 1024];
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    long n = promtext_parse(buf, len, consume, &t, err, sizeof err);
+    struct promtext_stream *ps = promtext_stream_new(PROMTEXT_FORMAT_TEXT, consume, &t);
+    if (!ps) {
+        fprintf(stderr, "promparse: out of memory\n");
+        return 2;
+    }
+    long n = 0;
+    for (;;) {
+        ssize_t got = read(fd, chunk, sizeof chunk);
+        if (got < 0) {
+            perror(argv[1]);
+            return 2;
+        }
+        if (got == 0) {
+            n = promtext_stream_end(ps, err, sizeof err);
+            break;
+        }
+        if (promtext_stream_feed(ps, chunk, (size_t)got, err, sizeof err) != 0) {
+            n = -1;
+            break;
+        }
+    }
+    promtext_stream_free(&ps);
+    close(fd);
     double parse_ms = ms_since(&t1);
     double total_ms = ms_since(&t0);
     if (n < 0) {

@@ -1,7 +1,9 @@
 /* The Prometheus text format parser: RELIABILITY.md checklist items 6 and 7
  * (every malformed input is an error naming its line; NaN, Inf, duplicate
  * series, TYPE after samples have a defined behaviour), escapes,
- * timestamps, bounds, and numbers read the same under a German LC_NUMERIC. */
+ * timestamps, bounds, and numbers read the same under a German LC_NUMERIC;
+ * the stream (any chunk split gives the whole body's samples and error),
+ * OpenMetrics 1.0, and the fast number path against strtod. */
 #include <locale.h>
 #include <math.h>
 #include <setjmp.h>
@@ -58,6 +60,8 @@ static int record(void *arg, const struct promtext_sample *s, char *msg, size_t 
 
 static struct got got;
 static char err[512];
+static struct got got2;
+static char err2[512];
 
 static long parse(const char *text)
 {
@@ -250,9 +254,22 @@ static void test_metadata(void **state)
     /* a histogram without a +Inf bucket parses: what it means is for the
      * query layer (histogram_quantile gives NaN) */
     assert_int_equal(parse("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_count 1\n"), 2);
+    assert_string_equal(got.labels[0], "le=1;");
+    assert_true(got.value[0] == 1.0 && got.value[1] == 1.0);
+    assert_string_equal(got.name[1], "h_count");
+    /* a counter lower than before is no error here: a reset, for the query
+     * layer (RELIABILITY.md); the two series are told apart by their labels */
+    assert_int_equal(parse("# TYPE c counter\nc{i=\"a\"} 10 1000\nc{i=\"b\"} 3 2000\n"), 2);
+    assert_true(got.value[0] == 10.0 && got.value[1] == 3.0);
+    assert_true(got.ts[0] == 1000 && got.ts[1] == 2000);
     expect_error("# TYPE h histogram\nh_bucket 1\n", "line 2: histogram bucket without an \"le\" label");
     expect_error("# TYPE h histogram\nh_bucket{le=\"x\"} 1\n", "line 2: invalid \"le\" value on a histogram bucket");
     expect_error("# TYPE s summary\ns 1\n", "line 2: summary sample without a \"quantile\" label");
+    /* a name's samples stay in one family: no TYPE for it after them */
+    expect_error("# TYPE x histogram\nx_count 1\n# TYPE x_count gauge\nx_count 2\n",
+                 "line 3: TYPE line for x_count after its samples");
+    expect_error("# TYPE x histogram\nx_count 1\n# TYPE x_count2 gauge\nx_count 2\n",
+                 "line 4: duplicate series x_count (first on line 2)");
 }
 
 static void test_duplicate_series(void **state)
@@ -366,6 +383,342 @@ static void test_german_numeric_locale(void **state)
     setlocale(LC_NUMERIC, "C");
 }
 
+/* ---- the stream: any split gives the whole body's result ---- */
+
+/* Feeds text in the chunks that cuts[] (ascending offsets) make, into got2
+ * and err2. */
+static long parse_chunked(enum promtext_format format, const char *text, size_t len, const size_t *cuts,
+                          size_t ncuts)
+{
+    memset(&got2, 0, sizeof got2);
+    err2[0] = '\0';
+    struct promtext_stream *st = promtext_stream_new(format, record, &got2);
+    assert_non_null(st);
+    size_t at = 0;
+    long n = 0;
+    for (size_t i = 0; i <= ncuts && n == 0; i++) {
+        size_t to = i < ncuts ? cuts[i] : len;
+        if (promtext_stream_feed(st, text + at, to - at, err2, sizeof err2) != 0)
+            n = -1;
+        at = to;
+    }
+    if (n == 0)
+        n = promtext_stream_end(st, err2, sizeof err2);
+    promtext_stream_free(&st);
+    assert_null(st);
+    return n;
+}
+
+static void expect_same(enum promtext_format format, const char *text, size_t len, const size_t *cuts,
+                        size_t ncuts, long whole)
+{
+    long n = parse_chunked(format, text, len, cuts, ncuts);
+    if (n != whole || strcmp(err, err2) != 0 || memcmp(&got, &got2, sizeof got) != 0)
+        fail_msg("input %.*s (%zu bytes)\n  cut at %zu (+%zu more): got %ld \"%s\", whole body %ld \"%s\"", (int)(len > 60 ? 60 : len), text, len,
+                 ncuts ? cuts[0] : 0, ncuts ? ncuts - 1 : 0, n, err2, whole, err);
+}
+
+/* Every single split, every pair of splits, and one byte at a time. */
+static void check_all_splits(enum promtext_format format, const char *text, size_t len)
+{
+    memset(&got, 0, sizeof got);
+    err[0] = '\0';
+    long whole = promtext_parse_format(format, text, len, record, &got, err, sizeof err);
+    size_t cuts[2];
+    for (size_t i = 0; i <= len; i++) {
+        cuts[0] = i;
+        expect_same(format, text, len, cuts, 1, whole);
+        for (size_t j = i; j <= len; j += len > 100 ? 7 : 1) {
+            cuts[1] = j;
+            expect_same(format, text, len, cuts, 2, whole);
+        }
+    }
+    size_t *each = malloc((len + 1) * sizeof *each);
+    assert_non_null(each);
+    for (size_t i = 0; i < len; i++)
+        each[i] = i + 1;
+    expect_same(format, text, len, each, len, whole);
+    free(each);
+}
+
+static void test_chunks_give_the_whole_body_result(void **state)
+{
+    (void)state;
+    static const char *const text[] = {
+        "# HELP a caf\xc3\xa9 \\\\ \\n\n# TYPE a counter\na{x=\"\xc3\xa9\\\"\\n\\\\\",y=\"\xf0\x9f\x98\x80\"} 1.5 -17\r\n"
+        "b NaN\r\nb{c=\"d\"} -Inf\n\n# TYPE h histogram\nh_bucket{le=\"+Inf\"} 3\nh_count 3\n",
+        "a 1\r\nb 2\r", /* a CR, then the end: not a line end */
+        "a 1\na{x=\"1\"} 2\na 3\n",           /* duplicate series */
+        "a{x=\"\xc3\"} 1\n",                  /* a UTF-8 sequence cut short */
+        "a{x=\"\\t\"} 1\n",
+        "a 1\nb 2",                            /* no newline at the end */
+        "a 1\n# TYPE a gauge\n",
+        "a 1\n\x1b[2J\n",
+    };
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+        check_all_splits(PROMTEXT_FORMAT_TEXT, text[i], strlen(text[i]));
+    static const char *const om[] = {
+        "# TYPE a counter\n# UNIT a_seconds seconds\na_total{x=\"\xc3\xa9\"} 1 1.5 # {id=\"x\"} 2 3.25\n"
+        "a_created 17\n# EOF",
+        "# TYPE a counter\na_total 1\n# EOF\n",
+        "a 1\n# EOF\n\n",           /* content after # EOF */
+        "a 1\n",                   /* no # EOF */
+        "a 1\n\n# EOF\n",          /* an empty line */
+        "a 1 # {x=\"y\" 2\n# EOF\n", /* a broken exemplar */
+    };
+    for (size_t i = 0; i < sizeof om / sizeof om[0]; i++)
+        check_all_splits(PROMTEXT_FORMAT_OPENMETRICS, om[i], strlen(om[i]));
+}
+
+/* A line at the length limit, with CR LF, split around the CR; and one byte
+ * more, which fails as soon as the stream can tell. */
+static void test_chunks_at_the_line_limit(void **state)
+{
+    (void)state;
+    size_t cap = PROMTEXT_MAX_LINE + 64;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    size_t len = (size_t)snprintf(text, cap, "ok 1\nm{a=\"");
+    size_t fill = PROMTEXT_MAX_LINE - strlen("m{a=\"\"} 1");
+    memset(text + len, 'x', fill);
+    len += fill;
+    len += (size_t)snprintf(text + len, cap - len, "\"} 1\r\nz 2\n");
+    size_t cr = len - strlen("\r\nz 2\n");
+    for (int extra = 0; extra < 2; extra++) {
+        memset(&got, 0, sizeof got);
+        err[0] = '\0';
+        long whole = promtext_parse(text, len, record, &got, err, sizeof err);
+        assert_int_equal(whole, extra ? -1 : 3);
+        if (extra)
+            assert_string_equal(err, "line 2: longer than 65536 bytes");
+        size_t cuts[][2] = { { 5, cr }, { 5, cr + 1 }, { 100, cr + 2 }, { cr - 1, cr }, { cr, cr + 1 } };
+        for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++)
+            expect_same(PROMTEXT_FORMAT_TEXT, text, len, cuts[i], 2, whole);
+        /* one byte more in the value */
+        memmove(text + 11, text + 10, len - 10);
+        text[10] = 'y';
+        len++;
+        cr++;
+    }
+    free(text);
+}
+
+static void test_stream_api(void **state)
+{
+    (void)state;
+    struct promtext_stream *none = NULL;
+    promtext_stream_free(&none);
+    struct promtext_stream *st = promtext_stream_new(PROMTEXT_FORMAT_TEXT, NULL, NULL);
+    assert_non_null(st);
+    assert_int_equal(promtext_stream_feed(st, "a 1\nb", 5, err, sizeof err), 0);
+    assert_int_equal(promtext_stream_feed(st, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(promtext_stream_feed(st, " 2\n", 3, err, sizeof err), 0);
+    assert_int_equal(promtext_stream_end(st, err, sizeof err), 2);
+    assert_int_equal(promtext_stream_end(st, err, sizeof err), 2);
+    assert_int_equal(promtext_stream_feed(st, "c 3\n", 4, err, sizeof err), -1);
+    assert_string_equal(err, "data fed after the end of the body");
+    promtext_stream_free(&st);
+    assert_null(st);
+
+    /* an error sticks: every later call repeats it */
+    st = promtext_stream_new(PROMTEXT_FORMAT_TEXT, NULL, NULL);
+    assert_non_null(st);
+    assert_int_equal(promtext_stream_feed(st, "a 1\nb x\nc 3\n", 12, err, sizeof err), -1);
+    assert_string_equal(err, "line 2: invalid value \"x\"");
+    err[0] = '\0';
+    assert_int_equal(promtext_stream_feed(st, "d 4\n", 4, err, sizeof err), -1);
+    assert_string_equal(err, "line 2: invalid value \"x\"");
+    assert_int_equal(promtext_stream_end(st, err, sizeof err), -1);
+    assert_string_equal(err, "line 2: invalid value \"x\"");
+    promtext_stream_free(&st);
+}
+
+/* ---- numbers: the fast path is strtod, bit for bit ---- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void test_values_match_strtod(void **state)
+{
+    (void)state;
+    setlocale(LC_NUMERIC, "C");
+    char buf[64];
+    size_t fast_shaped = 0;
+    for (int iter = 0; iter < 300000; iter++) {
+        size_t n = 0;
+        uint64_t r = rng();
+        if (r & 1)
+            buf[n++] = (r & 2) ? '-' : '+';
+        int whole = (int)((r >> 2) % 21);    /* 0..20 digits */
+        int frac = (int)((r >> 8) % 18);     /* 0..17 digits */
+        bool point = whole == 0 || ((r >> 13) & 3) != 0;
+        if (whole == 0 && frac == 0)
+            frac = 1;
+        for (int i = 0; i < whole; i++)
+            buf[n++] = (char)('0' + (i == 0 && whole > 1 && ((r >> 15) & 1) ? 0 : rng() % 10));
+        if (point) {
+            buf[n++] = '.';
+            for (int i = 0; i < frac; i++)
+                buf[n++] = (char)('0' + rng() % 10);
+        }
+        if (((r >> 16) & 3) == 0)
+            n += (size_t)snprintf(buf + n, sizeof buf - n, "e%s%d", (r >> 18) & 1 ? "-" : "",
+                                  (int)((r >> 19) % 40));
+        buf[n] = '\0';
+        fast_shaped += whole + (point ? frac : 0) <= 15;
+        double ours, want = strtod(buf, NULL);
+        if (promtext_parse_value(buf, n, &ours) != 0)
+            fail_msg("'%s' refused, strtod reads %.17g", buf, want);
+        if (memcmp(&ours, &want, sizeof want) != 0)
+            fail_msg("'%s': %.17g, strtod %.17g", buf, ours, want);
+    }
+    assert_true(fast_shaped > 50000); /* the fast path was exercised */
+    /* the edges of the fast path, and just past them */
+    static const char *const edge[] = { "9007199254740992", "9007199254740993", "9007199254740991.5",
+                                        "1e22", "1e23", "1e-22", "1e-23", "123456789012345678e-22",
+                                        "0.1", "0.3", "-0", "-0.0e5", "0e999", "4.9e-324", "1.7976931348623157e308",
+                                        "00000000000000000000001", "1.00000000000000000000", ".000001" };
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        double ours, want = strtod(edge[i], NULL);
+        assert_int_equal(promtext_parse_value(edge[i], strlen(edge[i]), &ours), 0);
+        if (memcmp(&ours, &want, sizeof want) != 0)
+            fail_msg("'%s': %.17g, strtod %.17g", edge[i], ours, want);
+    }
+}
+
+/* ---- OpenMetrics ---- */
+
+static long parse_om(const char *text)
+{
+    memset(&got, 0, sizeof got);
+    err[0] = '\0';
+    return promtext_parse_format(PROMTEXT_FORMAT_OPENMETRICS, text, strlen(text), record, &got, err, sizeof err);
+}
+
+static void expect_om_error(const char *text, const char *want)
+{
+    long n = parse_om(text);
+    if (n != -1 || strcmp(err, want) != 0)
+        fail_msg("input %s\n  got %ld, \"%s\"\n want -1, \"%s\"", text, n, err, want);
+}
+
+static void test_openmetrics(void **state)
+{
+    (void)state;
+    const char *text = "# TYPE req counter\n"
+                       "# UNIT req_seconds seconds\n"
+                       "# HELP req Requests, \\\"quoted\\\".\n"
+                       "req_total{code=\"200\"} 10 1700000000.123 # {trace_id=\"abc\"} 1 1700000000\n"
+                       "req_created{code=\"200\"} 1600000000\n"
+                       "# TYPE lat histogram\n"
+                       "lat_bucket{le=\"0.5\"} 1 # {id=\"a\"} 0.4\n"
+                       "lat_bucket{le=\"+Inf\"} 2\n"
+                       "lat_count 2\n"
+                       "lat_sum 0.9\n"
+                       "lat_created 1.5\n"
+                       "# TYPE q gaugehistogram\n"
+                       "q_bucket{le=\"+Inf\"} 4\n"
+                       "q_gcount 4\n"
+                       "q_gsum 2\n"
+                       "# TYPE build info\n"
+                       "build_info{version=\"1.2\"} 1\n"
+                       "# TYPE state stateset\n"
+                       "state{state=\"on\"} 1\n"
+                       "state{state=\"off\"} 0\n"
+                       "# TYPE s summary\n"
+                       "s{quantile=\"0.5\"} NaN\n"
+                       "s_count -Inf\n"
+                       "# TYPE u unknown\n"
+                       "u -1.5 -0.5\n"
+                       "# EOF\n";
+    assert_int_equal(parse_om(text), 16);
+    assert_string_equal(got.name[0], "req_total");
+    assert_string_equal(got.family[0], "req");
+    assert_int_equal(got.type[0], PROMTEXT_COUNTER);
+    assert_true(got.has_ts[0] && got.ts[0] == INT64_C(1700000000123));
+    assert_string_equal(got.labels[0], "code=200;");
+    assert_string_equal(got.family[1], "req");
+    assert_true(got.value[1] == 1600000000.0 && !got.has_ts[1]);
+    for (int i = 2; i <= 6; i++) {
+        assert_string_equal(got.family[i], "lat");
+        assert_int_equal(got.type[i], PROMTEXT_HISTOGRAM);
+    }
+    assert_string_equal(got.family[8], "q");
+    assert_int_equal(got.type[8], PROMTEXT_GAUGEHISTOGRAM);
+    assert_string_equal(got.family[10], "build");
+    assert_int_equal(got.type[10], PROMTEXT_INFO);
+    assert_int_equal(got.type[11], PROMTEXT_STATESET);
+    assert_string_equal(got.family[12], "state");
+    assert_true(isnan(got.value[13]) && got.type[13] == PROMTEXT_SUMMARY);
+    assert_true(isinf(got.value[14]) && got.value[14] < 0);
+    assert_int_equal(got.type[15], PROMTEXT_UNTYPED);
+    assert_true(got.ts[15] == -500);
+    /* # EOF may end the body without a newline */
+    assert_int_equal(parse_om("a 1\n# EOF"), 1);
+    assert_int_equal(parse_om("# EOF\n"), 0);
+
+    expect_om_error("a 1\n", "line 2: the body ends without \"# EOF\" (cut short?)");
+    expect_om_error("", "line 1: the body ends without \"# EOF\" (cut short?)");
+    expect_om_error("a 1\n# EOF\nb 2\n", "line 3: content after \"# EOF\"");
+    expect_om_error("a 1\n# EOF\n\n", "line 3: content after \"# EOF\"");
+    expect_om_error("a 1\n\n# EOF\n", "line 2: empty line (OpenMetrics allows none)");
+    expect_om_error("# a comment\n# EOF\n", "line 1: unexpected comment (OpenMetrics allows only HELP, TYPE, UNIT and EOF)");
+    expect_om_error("a 1\nb 2", "line 2: no newline at the end of the body (cut short?)");
+    expect_om_error("# HELP\n# EOF\n", "line 1: expected a metric name after HELP, found the end of the line");
+    expect_om_error("# TYPE a untyped\n# EOF\n", "line 1: unknown metric type \"untyped\"");
+    expect_om_error("# UNIT a_bytes seconds\n# EOF\n", "line 1: unit \"seconds\" is not a suffix of the metric name a_bytes");
+    expect_om_error("# UNIT a_seconds seconds\n# UNIT a_seconds seconds\n# EOF\n", "line 2: second UNIT line for a_seconds");
+    expect_om_error("a_seconds 1\n# UNIT a_seconds seconds\n# EOF\n", "line 2: UNIT line for a_seconds after its samples");
+    expect_om_error("a_total 1\n# TYPE a counter\n# EOF\n", "line 2: TYPE line for a after its samples");
+    expect_om_error("# TYPE a counter\na 1\n# EOF\n", "line 2: a is a counter: its samples need one of the suffixes _total _created");
+    expect_om_error("# TYPE h histogram\nh 1\n# EOF\n", "line 2: h is a histogram: its samples need one of the suffixes _bucket _count _sum _created");
+    expect_om_error("# TYPE h gaugehistogram\nh_bucket 1\n# EOF\n", "line 2: histogram bucket without an \"le\" label");
+    expect_om_error("# TYPE i info\ni_info 2\n# EOF\n", "line 2: info value must be 1");
+    expect_om_error("# TYPE s stateset\ns{s=\"a\"} 0.5\n# EOF\n", "line 2: stateset value must be 0 or 1");
+    expect_om_error("# TYPE s stateset\ns{x=\"a\"} 1\n# EOF\n", "line 2: stateset sample without a \"s\" label");
+    expect_om_error("a_total 1 12ms\n# EOF\n", "line 1: invalid timestamp \"12ms\" (expected seconds)");
+    expect_om_error("a_total 1 NaN\n# EOF\n", "line 1: invalid timestamp \"NaN\" (expected seconds)");
+    expect_om_error("a{x=\"1\"} 1\na{x=\"1\"} 2\n# EOF\n", "line 2: duplicate series a (first on line 1)");
+    /* exemplars: checked for shape, then skipped */
+    expect_om_error("a 1 #{x=\"y\"} 1\n# EOF\n", "line 1: expected a blank after the '#' of an exemplar, found '{'");
+    expect_om_error("a 1 # x 1\n# EOF\n", "line 1: expected '{' to open the labels of an exemplar, found 'x'");
+    expect_om_error("a 1 # {x=\"y\"}\n# EOF\n", "line 1: expected a value after the labels of an exemplar");
+    expect_om_error("a 1 # {x=\"y\"} z\n# EOF\n", "line 1: invalid exemplar value \"z\"");
+    expect_om_error("a 1 # {x=\"y\"} 1 z\n# EOF\n", "line 1: invalid exemplar timestamp \"z\" (expected seconds)");
+    expect_om_error("a 1 # {x=\"y\"} 1 2 3\n# EOF\n", "line 1: unexpected '3' after the exemplar");
+    expect_om_error("a 1 # {x=y} 1\n# EOF\n", "line 1: exemplar: expected '\"' to open the value of label \"x\", found 'y'");
+    char longx[300];
+    snprintf(longx, sizeof longx, "a 1 # {x=\"%0129d\"} 1\n# EOF\n", 0);
+    expect_om_error(longx, "line 1: exemplar labels longer than 128 characters");
+    snprintf(longx, sizeof longx, "a 1 # {x=\"%0127d\"} 1\n# EOF\n", 0);
+    assert_int_equal(parse_om(longx), 1);
+    /* the 0.0.4 format knows none of this */
+    expect_error("# TYPE a gaugehistogram\n", "line 1: unknown metric type \"gaugehistogram\"");
+    expect_error("a 1 # {x=\"y\"} 1\n", "line 1: invalid timestamp \"#\" (expected integer milliseconds)");
+    assert_int_equal(parse("# UNIT a b\n# a comment\n\na 1\n# EOF\n"), 1);
+}
+
+static void test_content_type(void **state)
+{
+    (void)state;
+    assert_int_equal(promtext_format_for_content_type("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+                     PROMTEXT_FORMAT_OPENMETRICS);
+    assert_int_equal(promtext_format_for_content_type("  Application/OpenMetrics-Text"), PROMTEXT_FORMAT_OPENMETRICS);
+    assert_int_equal(promtext_format_for_content_type("text/plain; version=0.0.4; charset=utf-8"), PROMTEXT_FORMAT_TEXT);
+    assert_int_equal(promtext_format_for_content_type(NULL), PROMTEXT_FORMAT_TEXT);
+    assert_int_equal(promtext_format_for_content_type(""), PROMTEXT_FORMAT_TEXT);
+    assert_int_equal(promtext_format_for_content_type("application/json"), PROMTEXT_FORMAT_TEXT);
+    assert_int_equal(promtext_format_for_content_type("application/openmetrics-textual"), PROMTEXT_FORMAT_TEXT);
+    assert_string_equal(promtext_format_name(PROMTEXT_FORMAT_OPENMETRICS), "OpenMetrics 1.0");
+    assert_string_equal(promtext_type_name(PROMTEXT_GAUGEHISTOGRAM), "gaugehistogram");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +732,12 @@ int main(void)
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_callback_stops),
         cmocka_unit_test(test_german_numeric_locale),
+        cmocka_unit_test(test_chunks_give_the_whole_body_result),
+        cmocka_unit_test(test_chunks_at_the_line_limit),
+        cmocka_unit_test(test_stream_api),
+        cmocka_unit_test(test_values_match_strtod),
+        cmocka_unit_test(test_openmetrics),
+        cmocka_unit_test(test_content_type),
     };
     return cmocka_run_group_tests_name("promtext", tests, NULL, NULL);
 }
