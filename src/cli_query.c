@@ -63,13 +63,14 @@ static void scrape(struct tsdb *db, struct ingest_target *t, const char *url, co
     struct body b = { 0 };
     CURL *c = curl_easy_init();
     char err[CURL_ERROR_SIZE] = "", auth[1100];
-    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: text/plain;version=0.0.4");
+    struct curl_slist *hdr = curl_slist_append(NULL, "Accept: application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1");
     if (token) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
         hdr = curl_slist_append(hdr, auth);
     }
     CURLcode rc = CURLE_FAILED_INIT;
     long code = 0;
+    enum promtext_format fmt = PROMTEXT_FORMAT_TEXT;
     if (c) {
         curl_easy_setopt(c, CURLOPT_URL, url);
         curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -83,6 +84,9 @@ static void scrape(struct tsdb *db, struct ingest_target *t, const char *url, co
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
         rc = curl_easy_perform(c);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        char *ct = NULL;
+        if (rc == CURLE_OK && curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK)
+            fmt = promtext_format_for_content_type(ct);
         curl_easy_cleanup(c);
     }
     curl_slist_free_all(hdr);
@@ -99,7 +103,7 @@ static void scrape(struct tsdb *db, struct ingest_target *t, const char *url, co
     if (why[0])
         ingest_failed(db, t, start, dur, why);
     else
-        ingest_scrape(db, t, b.p ? b.p : "", b.n, start, dur);
+        ingest_scrape_as(db, t, fmt, b.p ? b.p : "", b.n, start, dur);
     free(b.p);
 }
 

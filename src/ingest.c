@@ -223,14 +223,20 @@ void ingest_failed(struct tsdb *db, struct ingest_target *t, int64_t t_ms, int d
 int ingest_scrape(struct tsdb *db, struct ingest_target *t, const char *body, size_t len,
                   int64_t t_ms, int duration_ms)
 {
+    return ingest_scrape_as(db, t, PROMTEXT_FORMAT_TEXT, body, len, t_ms, duration_ms);
+}
+
+int ingest_scrape_as(struct tsdb *db, struct ingest_target *t, enum promtext_format fmt, const char *body,
+                     size_t len, int64_t t_ms, int duration_ms)
+{
     /* validate first: a body that fails half way must not leave half a scrape */
     char err[256];
-    if (promtext_parse(body, len, NULL, NULL, err, sizeof err) < 0) {
+    if (promtext_parse_format(fmt, body, len, NULL, NULL, err, sizeof err) < 0) {
         ingest_failed(db, t, t_ms, duration_ms, err);
         return -1;
     }
     struct pass p = { .db = db, .t = t, .t_ms = t_ms };
-    long n = promtext_parse(body, len, on_sample, &p, err, sizeof err);
+    long n = promtext_parse_format(fmt, body, len, on_sample, &p, err, sizeof err);
     if (n < 0) {
         free_series(p.now, p.n_now);
         ingest_failed(db, t, t_ms, duration_ms, err);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "promtext.h"
 #include "tsdb.h"
 
 struct ingest_series;
@@ -40,6 +41,11 @@ void ingest_instance_of(const char *url, char *out, size_t n);
  * in t->error. */
 int ingest_scrape(struct tsdb *db, struct ingest_target *t, const char *body, size_t len,
                   int64_t t_ms, int duration_ms);
+
+/* The same for a body in the given format (OpenMetrics when the target
+ * answered with application/openmetrics-text). */
+int ingest_scrape_as(struct tsdb *db, struct ingest_target *t, enum promtext_format fmt, const char *body,
+                     size_t len, int64_t t_ms, int duration_ms);
 
 /* A scrape that failed before a body (connection, timeout, HTTP status):
  * the target's series go stale and up is 0. why goes to t->error. */

@@ -234,7 +234,7 @@ static int job_init(struct poller *p, struct job *j, enum job_kind kind, const c
     for (int k = 0; k < POLL_NCOUNTERS; k++)
         j->rate[k] = NAN;
     j->headers = curl_slist_append(NULL, kind == JOB_METRICS
-                                             ? "Accept: text/plain;version=0.0.4;q=1.0,*/*;q=0.1"
+                                             ? "Accept: application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.4,*/*;q=0.1"
                                              : "Accept: application/json");
     j->easy = curl_easy_init();
     if (!j->st.url || !j->headers || !j->easy)
@@ -402,9 +402,13 @@ static void metrics_done(struct poller *p, struct job *j, CURLcode rc, long code
     } else if (code < 200 || code > 299) {
         snprintf(err, sizeof err, "HTTP %ld", code);
     } else {
+        /* the format by the answer's Content-Type, as Prometheus chooses */
+        char *ct = NULL;
+        curl_easy_getinfo(j->easy, CURLINFO_CONTENT_TYPE, &ct);
+        enum promtext_format fmt = promtext_format_for_content_type(ct);
         if (p->eng)
-            ruleng_scraped(p->eng, target, j->body.p ? j->body.p : "", j->body.n, j->started_real, dur);
-        struct poll_scrape *s = poll_scrape_parse(j->body.p, j->body.n, err, sizeof err);
+            ruleng_scraped_as(p->eng, target, fmt, j->body.p ? j->body.p : "", j->body.n, j->started_real, dur);
+        struct poll_scrape *s = poll_scrape_parse_as(fmt, j->body.p, j->body.n, err, sizeof err);
         if (s) {
             if (j->last)
                 poll_scrape_rates(j->last, s, j->started - j->last_mono, j->rate);

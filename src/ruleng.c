@@ -326,11 +326,17 @@ void ruleng_free(struct ruleng **pe)
 void ruleng_scraped(struct ruleng *e, size_t i, const char *body, size_t len, int64_t t_ms,
                     int duration_ms)
 {
+    ruleng_scraped_as(e, i, PROMTEXT_FORMAT_TEXT, body, len, t_ms, duration_ms);
+}
+
+void ruleng_scraped_as(struct ruleng *e, size_t i, enum promtext_format fmt, const char *body, size_t len,
+                       int64_t t_ms, int duration_ms)
+{
     if (i >= e->n_targets)
         return;
     struct target *t = &e->targets[i];
     t->tried = true;
-    if (ingest_scrape(e->db, &t->in, body, len, t_ms, duration_ms) == 0) {
+    if (ingest_scrape_as(e->db, &t->in, fmt, body, len, t_ms, duration_ms) == 0) {
         t->ok = true;
         t->last_ok_ms = t_ms;
         t->why[0] = '\0';

@@ -27,6 +27,7 @@
 
 #include "alertview.h"
 #include "config.h"
+#include "promtext.h"
 
 #define RULENG_JOB "marketing"
 
@@ -66,6 +67,8 @@ void ruleng_free(struct ruleng **e);
 /* A scrape of target i that returned a body (ok) or failed (why). */
 void ruleng_scraped(struct ruleng *e, size_t i, const char *body, size_t len, int64_t t_ms,
                     int duration_ms);
+void ruleng_scraped_as(struct ruleng *e, size_t i, enum promtext_format fmt, const char *body, size_t len,
+                       int64_t t_ms, int duration_ms);
 void ruleng_scrape_failed(struct ruleng *e, size_t i, const char *why, int64_t t_ms,
                           int duration_ms);
 

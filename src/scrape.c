@@ -171,6 +171,12 @@ void poll_scrape_free(struct poll_scrape **sp)
 
 struct poll_scrape *poll_scrape_parse(const char *body, size_t len, char *err, size_t errsz)
 {
+    return poll_scrape_parse_as(PROMTEXT_FORMAT_TEXT, body, len, err, errsz);
+}
+
+struct poll_scrape *poll_scrape_parse_as(enum promtext_format fmt, const char *body, size_t len, char *err,
+                                         size_t errsz)
+{
     struct poll_scrape *s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errsz, "out of memory");
@@ -179,7 +185,7 @@ struct poll_scrape *poll_scrape_parse(const char *body, size_t len, char *err, s
     for (int g = 0; g < POLL_NGAUGES; g++)
         s->gauge[g] = NAN;
     struct collect c = { .s = s };
-    if (promtext_parse(body, len, collect_sample, &c, err, errsz) < 0) {
+    if (promtext_parse_format(fmt, body, len, collect_sample, &c, err, errsz) < 0) {
         poll_scrape_free(&s);
         return NULL;
     }

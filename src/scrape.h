@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "promtext.h"
+
 enum poll_counter {
     POLL_SENT, POLL_OPENED, POLL_CLICKED, POLL_FAILED, POLL_BOUNCED,
     POLL_HTTP, POLL_HTTP_5XX,
@@ -28,6 +30,9 @@ struct poll_scrape {
 
 /* Parses a /metrics body. NULL with a message ("line 3: ...") on error. */
 struct poll_scrape *poll_scrape_parse(const char *body, size_t len, char *err, size_t errsz);
+/* The same for a body in the given format. */
+struct poll_scrape *poll_scrape_parse_as(enum promtext_format fmt, const char *body, size_t len, char *err,
+                                         size_t errsz);
 void poll_scrape_free(struct poll_scrape **s);
 
 /* A counter's increase from prev to cur: cur - prev, or cur when it went
