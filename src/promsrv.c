@@ -289,6 +289,19 @@ static void read_history(struct promsrv *p)
     promapi_matrix_free(&m);
 }
 
+/* Frees p and everything it holds; the thread is gone, or is the caller. */
+static void free_all(struct promsrv *p)
+{
+    promapi_free(&p->api);
+    rule_views_free(&p->rules, &p->n_rules);
+    free(p->hist);
+    free(p->url);
+    promsrv_snapshot_free(&p->pending);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->cond);
+    free(p);
+}
+
 static void *run(void *arg)
 {
     struct promsrv *p = arg;
@@ -324,16 +337,8 @@ static void *run(void *arg)
     bool orphan = p->orphaned;
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
-    if (orphan) {
-        promapi_free(&p->api);
-        rule_views_free(&p->rules, &p->n_rules);
-        free(p->hist);
-        free(p->url);
-        promsrv_snapshot_free(&p->pending);
-        pthread_mutex_destroy(&p->lock);
-        pthread_cond_destroy(&p->cond);
-        free(p);
-    }
+    if (orphan)
+        free_all(p);
     return NULL;
 }
 
@@ -416,13 +421,6 @@ bool promsrv_stop(struct promsrv **pp)
         return false;
     }
     pthread_join(p->thread, NULL);
-    promapi_free(&p->api);
-    rule_views_free(&p->rules, &p->n_rules);
-    free(p->hist);
-    free(p->url);
-    promsrv_snapshot_free(&p->pending);
-    pthread_mutex_destroy(&p->lock);
-    pthread_cond_destroy(&p->cond);
-    free(p);
+    free_all(p);
     return true;
 }

@@ -95,31 +95,34 @@ expect_screen() {
 keys() { tm send-keys -t c "$@"; }
 console_exited() { [ -s "$T_TMP/exit" ]; }
 
-# prom_up [RULE_FILE]: Debian's Prometheus on a free loopback port, scraping
-# the demo stack's backend every second (job "marketing", as the console
-# names it) and evaluating RULE_FILE every second; sets PROM to its URL.
-# Skips the test when prometheus is not installed. PROM_PID is its pid.
+# prom_up [RULE_FILE...]: Debian's Prometheus on a free loopback port,
+# scraping the demo stack's backend every second (job "marketing", as the
+# console names it) and evaluating the rule files every second; sets PROM
+# to its URL (with PROM_PREFIX, e.g. /prom, served under that path) and
+# PROM_PID. Skips the test when prometheus is not installed.
 prom_up() {
     command -v prometheus >/dev/null || skip "prometheus is not installed"
-    local target=${MARKETING_METRICS_URL#http://} port rules=""
+    local target=${MARKETING_METRICS_URL#http://} port rules="" f ext=()
     target=${target%%/*}
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     mkdir -p "$T_TMP/prom"
-    [ -z "${1:-}" ] || rules="rule_files: [\"$1\"]"
+    for f in "$@"; do rules+="  - \"$f\""$'\n'; done
     cat >"$T_TMP/prom/prometheus.yml" <<YML
 global:
   scrape_interval: 1s
   evaluation_interval: 1s
+rule_files:
 $rules
 scrape_configs:
   - job_name: marketing
     static_configs:
       - targets: ["$target"]
 YML
+    [ -z "${PROM_PREFIX:-}" ] || ext=(--web.external-url="http://127.0.0.1:$port$PROM_PREFIX")
     prometheus --config.file="$T_TMP/prom/prometheus.yml" --storage.tsdb.path="$T_TMP/prom/data" \
-        --web.listen-address="127.0.0.1:$port" --log.level=warn >"$T_TMP/prom/log" 2>&1 &
+        --web.listen-address="127.0.0.1:$port" "${ext[@]}" --log.level=warn >"$T_TMP/prom/log" 2>&1 &
     PROM_PID=$!
     defer "kill $PROM_PID 2>/dev/null; wait $PROM_PID 2>/dev/null"
-    PROM=http://127.0.0.1:$port
+    PROM=http://127.0.0.1:$port${PROM_PREFIX:-}
     wait_for 30 curl -sf "$PROM/-/ready" -o /dev/null || fail "prometheus never got ready: $(cat "$T_TMP/prom/log")"
 }

@@ -15,9 +15,6 @@ command -v python3 >/dev/null || skip "python3 is not installed"
 stack_up
 target=${MARKETING_METRICS_URL#http://}
 target=${target%%/*}
-
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-port=$(freeport)
 mkdir -p "$T_TMP/prom"
 cat >"$T_TMP/prom/test.rules.yml" <<'YML'
 groups:
@@ -40,25 +37,7 @@ groups:
       - record: job:up:sum
         expr: sum by (job) (up)
 YML
-cat >"$T_TMP/prom/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $T_TOP/rules/marketing.rules.yml
-  - $T_TMP/prom/test.rules.yml
-scrape_configs:
-  - job_name: marketing
-    static_configs:
-      - targets: ["$target"]
-YML
-prometheus --config.file="$T_TMP/prom/prometheus.yml" --storage.tsdb.path="$T_TMP/prom/data" \
-    --web.listen-address="127.0.0.1:$port" --web.external-url="http://127.0.0.1:$port/prom" \
-    --log.level=warn >"$T_TMP/prom/log" 2>&1 &
-prom_pid=$!
-defer "kill $prom_pid 2>/dev/null; wait $prom_pid 2>/dev/null"
-PROM=http://127.0.0.1:$port/prom
-wait_for 30 curl -sf "$PROM/-/ready" -o /dev/null || fail "prometheus never got ready: $(cat "$T_TMP/prom/log")"
+PROM_PREFIX=/prom prom_up "$T_TOP/rules/marketing.rules.yml" "$T_TMP/prom/test.rules.yml"
 
 # every rule evaluated once (the shipped group runs every 15 s), both test
 # alerts active, and 15 s of scrapes for the windows below
