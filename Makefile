@@ -158,7 +158,7 @@ asan:
 
 # ThreadSanitizer over the tests that run our threads (the database worker,
 # the console, the demo backend).
-TSAN_TESTS := unit tests/integration/dbworker.sh tests/integration/poller.sh \
+TSAN_TESTS := unit tests/integration/dbworker.sh tests/integration/poller.sh tests/e2e/promserver.sh \
               tests/integration/backend_http.sh tests/integration/control_db.sh \
               tests/e2e/console.sh tests/e2e/faults.sh tests/e2e/race.sh \
               tests/e2e/outcome_console.sh
