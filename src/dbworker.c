@@ -40,6 +40,7 @@ struct dbworker {
     int wake_fd;
     int stop_pipe[2];      /* closing [1] (or a byte) stops the thread */
     int kick_pipe[2];      /* a byte asks for a refresh */
+    int task_pipe[2];      /* a byte says a task is queued */
 
     pthread_mutex_t lock;  /* guards the fields below */
     pthread_cond_t done_cond;
@@ -75,6 +76,11 @@ struct dbworker {
     /* the audit log, while shown */
     bool audit_on;
     struct audit_list *pending_audit;
+    /* tasks: queued, and done for the UI to take */
+    struct dbw_task tasks[DBW_MAX_TASKS];
+    size_t n_tasks;
+    struct dbw_task done_tasks[DBW_MAX_TASKS];
+    size_t n_done;
 };
 
 int dbworker_backoff_ms(int attempt, double r01)
@@ -490,6 +496,51 @@ static int run_preflight(struct dbworker *w, PGconn *conn)
 
 /* One refresh: 0 on success (or a failed query, reported in the status),
  * -1 when the connection must be dropped. */
+/* Runs the queued tasks, oldest first. -1 when the connection was lost
+ * (the task that lost it is done with rc -2). */
+static int run_tasks(struct dbworker *w, PGconn *conn)
+{
+    for (;;) {
+        pthread_mutex_lock(&w->lock);
+        if (w->n_tasks == 0) {
+            pthread_mutex_unlock(&w->lock);
+            return 0;
+        }
+        struct dbw_task t = w->tasks[0];
+        memmove(w->tasks, w->tasks + 1, (w->n_tasks - 1) * sizeof *w->tasks);
+        w->n_tasks--;
+        bool refused = t.write && (w->read_only[0] || !w->status.can_write);
+        if (refused)
+            snprintf(t.err, sizeof t.err, "read-only (%s): nothing was sent",
+                     w->read_only[0] ? w->read_only : w->status.write_reason);
+        pthread_mutex_unlock(&w->lock);
+        if (refused) {
+            t.rc = -1;
+        } else {
+            t.err[0] = '\0';
+            t.rc = t.fn(conn, t.arg, w->stop_pipe[0], t.err, sizeof t.err);
+            if (t.rc == -2 || PQstatus(conn) == CONNECTION_BAD) {
+                t.rc = -2;
+                if (!t.err[0])
+                    snprintf(t.err, sizeof t.err, "the connection was lost");
+            }
+        }
+        pthread_mutex_lock(&w->lock);
+        if (w->n_done == DBW_MAX_TASKS) {
+            /* the UI has not taken them: the oldest goes (its arg with it) */
+            if (w->done_tasks[0].free_arg)
+                w->done_tasks[0].free_arg(w->done_tasks[0].arg);
+            memmove(w->done_tasks, w->done_tasks + 1, (DBW_MAX_TASKS - 1) * sizeof *w->done_tasks);
+            w->n_done--;
+        }
+        w->done_tasks[w->n_done++] = t;
+        pthread_mutex_unlock(&w->lock);
+        wake(w);
+        if (t.rc == -2)
+            return -1;
+    }
+}
+
 static int refresh(struct dbworker *w, PGconn *conn)
 {
     char err[512];
@@ -566,7 +617,7 @@ static int serve(struct dbworker *w, PGconn *conn)
             pthread_mutex_unlock(&w->lock);
             verify_at = still ? clock_mono_ms() + VERIFY_RETRY_MS : 0;
         }
-        if (run_action(w, conn) != 0 || run_preflight(w, conn) != 0)
+        if (run_action(w, conn) != 0 || run_preflight(w, conn) != 0 || run_tasks(w, conn) != 0)
             return fresh ? SERVE_FRESH : SERVE_LOST;
         int64_t now = clock_mono_ms();
         if (w->acks_due && now >= w->acks_due) {
@@ -592,12 +643,13 @@ static int serve(struct dbworker *w, PGconn *conn)
             until = verify_at;
         if (w->acks_due && w->acks_due < until)
             until = w->acks_due;
-        struct pollfd pfd[3] = {
+        struct pollfd pfd[4] = {
             { .fd = w->stop_pipe[0], .events = POLLIN },
             { .fd = PQsocket(conn), .events = POLLIN },
             { .fd = w->kick_pipe[0], .events = POLLIN },
+            { .fd = w->task_pipe[0], .events = POLLIN },
         };
-        int n = poll(pfd, 3, (int)(until - now));
+        int n = poll(pfd, 4, (int)(until - now));
         if (n < 0 && errno != EINTR)
             return fresh ? SERVE_FRESH : SERVE_LOST;
         if (pfd[0].revents)
@@ -606,6 +658,8 @@ static int serve(struct dbworker *w, PGconn *conn)
             dirty = true;
             wakepipe_drain(w->kick_pipe[0]);
         }
+        if (pfd[3].revents)
+            wakepipe_drain(w->task_pipe[0]);
         /* an idle connection says something only when it fails */
         if (pfd[1].revents && (!PQconsumeInput(conn) || PQstatus(conn) == CONNECTION_BAD)) {
             char err[512];
@@ -683,7 +737,9 @@ struct dbworker *dbworker_start(const char *dsn, int refresh_ms, int wake_fd,
     w->refresh_ms = refresh_ms;
     w->wake_fd = wake_fd;
     w->stop_pipe[0] = w->stop_pipe[1] = w->kick_pipe[0] = w->kick_pipe[1] = -1;
-    if (!w->dsn || wakepipe_open(w->stop_pipe) != 0 || wakepipe_open(w->kick_pipe) != 0) {
+    w->task_pipe[0] = w->task_pipe[1] = -1;
+    if (!w->dsn || wakepipe_open(w->stop_pipe) != 0 || wakepipe_open(w->kick_pipe) != 0 ||
+        wakepipe_open(w->task_pipe) != 0) {
         snprintf(err, errsz, "cannot start the database worker: %s", strerror(errno));
         goto fail;
     }
@@ -711,6 +767,8 @@ fail:
             close(w->stop_pipe[i]);
         if (w->kick_pipe[i] >= 0)
             close(w->kick_pipe[i]);
+        if (w->task_pipe[i] >= 0)
+            close(w->task_pipe[i]);
     }
     free(w->dsn);
     free(w);
@@ -743,12 +801,19 @@ bool dbworker_stop(struct dbworker **wp)
     campaign_detail_free(&w->pending_detail);
     audit_list_free(&w->pending_audit);
     alertack_list_free(&w->pending_acks);
+    for (size_t i = 0; i < w->n_tasks; i++)
+        if (w->tasks[i].free_arg)
+            w->tasks[i].free_arg(w->tasks[i].arg);
+    for (size_t i = 0; i < w->n_done; i++)
+        if (w->done_tasks[i].free_arg)
+            w->done_tasks[i].free_arg(w->done_tasks[i].arg);
     free(w->pf_want);
     free(w->detail_want);
     PQclear(w->engagement);
     for (int i = 0; i < 2; i++) {
         close(w->stop_pipe[i]);
         close(w->kick_pipe[i]);
+        close(w->task_pipe[i]);
     }
     free(w->dsn);
     free(w);
@@ -946,4 +1011,31 @@ void dbworker_set_read_only(struct dbworker *w, const char *reason)
     snprintf(w->read_only, sizeof w->read_only, "%s",
              reason && *reason ? reason : reason ? "read_only is set" : "");
     pthread_mutex_unlock(&w->lock);
+}
+
+bool dbworker_run_task(struct dbworker *w, const struct dbw_task *t, char *why, size_t whysz)
+{
+    pthread_mutex_lock(&w->lock);
+    bool ok = w->n_tasks < DBW_MAX_TASKS;
+    if (ok)
+        w->tasks[w->n_tasks++] = *t;
+    else
+        snprintf(why, whysz, "the database worker is busy: %d tasks wait", DBW_MAX_TASKS);
+    pthread_mutex_unlock(&w->lock);
+    if (ok)
+        wakepipe_signal(w->task_pipe[1]);
+    return ok;
+}
+
+bool dbworker_take_task(struct dbworker *w, struct dbw_task *out)
+{
+    pthread_mutex_lock(&w->lock);
+    bool have = w->n_done > 0;
+    if (have) {
+        *out = w->done_tasks[0];
+        memmove(w->done_tasks, w->done_tasks + 1, (w->n_done - 1) * sizeof *w->done_tasks);
+        w->n_done--;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return have;
 }

@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
+
 #include "alertack.h"
 #include "audit.h"
 #include "campaign_detail.h"
@@ -99,6 +101,35 @@ struct alertack_list *dbworker_take_acks(struct dbworker *w);
 /* The console is read-only (reason: why, as the status line says it; NULL:
  * it is not): every submit is refused with that reason. */
 void dbworker_set_read_only(struct dbworker *w, const char *reason);
+
+/* A piece of database work for the UI (authoring, segment previews): fn
+ * runs on the worker's connection, in its thread, one task at a time in
+ * the order given, while connected (queued ones wait for a connection).
+ * fn returns 0, -1 with a message in err, or -2 when the connection was
+ * lost (also taken as lost when the connection is bad afterwards). A task
+ * marked write is refused (rc -1, err says why, fn not run) when the
+ * console may not write. cancel_fd becomes readable when the worker stops.
+ * The task comes back by dbworker_take_task with rc and err set; arg
+ * belongs to the caller throughout (free_arg frees one the UI never took
+ * back because more than DBW_MAX_TASKS finished meanwhile, or that were
+ * still queued or not taken when the worker stopped). */
+#define DBW_MAX_TASKS 8
+struct dbw_task {
+    int (*fn)(PGconn *conn, void *arg, int cancel_fd, char *err, size_t errsz);
+    void *arg;
+    void (*free_arg)(void *arg);
+    bool write;
+    int kind;                 /* the caller's tag */
+    unsigned long id;         /* the caller's */
+    int rc;                   /* 0, -1 (err), -2 (connection lost: a write's outcome is unknown) */
+    char err[512];
+};
+
+/* Queues a task. False (why says so) when DBW_MAX_TASKS already wait. */
+bool dbworker_run_task(struct dbworker *w, const struct dbw_task *t, char *why, size_t whysz);
+
+/* A finished task, oldest first: true with *out filled. */
+bool dbworker_take_task(struct dbworker *w, struct dbw_task *out);
 
 /* Takes the newest action outcome, if one arrived since the last call:
  * true with *rq and *res filled. An unknown outcome comes first (the
