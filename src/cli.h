@@ -25,6 +25,10 @@ struct pg_conn *cli_connect(const struct config *cfg);
  * -1 when name is none of them. */
 int cli_control(const struct config *cfg, const char *name, int argc, char **argv);
 
+/* marketing segment create --name NAME --rule RULE | refresh ID | preview
+ * --rule RULE | show ID, each with [--json]. */
+int cli_segments(const struct config *cfg, int argc, char **argv);
+
 /* marketing query 'EXPR' [--json]: PromQL on the console's own scrapes. */
 int cli_query(const struct config *cfg, int argc, char **argv);
 
