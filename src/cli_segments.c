@@ -40,7 +40,7 @@ static int parse(const char *cmd, int argc, char **argv, struct segopts *o)
 {
     memset(o, 0, sizeof *o);
     o->timeout_ms = SEGDB_PREVIEW_TIMEOUT_MS;
-    for (int i = 0; i < argc; i++) {
+    for (int i = 0; i < argc && argv[i]; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--json") == 0) {

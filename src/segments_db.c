@@ -127,13 +127,10 @@ static int params_of(const struct segrule_sql *q, const char *const *before, int
 /* head, the compiled condition, tail: one malloc'd statement. */
 static char *sql_join(const char *head, const char *where, const char *tail)
 {
-    size_t a = strlen(head), b = strlen(where), c = strlen(tail);
-    char *s = malloc(a + b + c + 1);
-    if (s) {
-        memcpy(s, head, a);
-        memcpy(s + a, where, b);
-        memcpy(s + a + b, tail, c + 1);
-    }
+    size_t n = strlen(head) + strlen(where) + strlen(tail) + 1;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s%s%s", head, where, tail);
     return s;
 }
 
