@@ -400,6 +400,25 @@ static bool add_kid(struct parser *ps, struct node *n, struct node *kid)
     return true;
 }
 
+/* Adds kid to the chain n; a parenthesized chain of the same kind is
+ * spliced in, so "a or (b or c)" is the tree of "a or b or c". */
+static bool add_flat(struct parser *ps, struct node *n, struct node *kid)
+{
+    if (kid->kind != n->kind)
+        return add_kid(ps, n, kid);
+    bool ok = true;
+    for (size_t i = 0; i < kid->nkids; i++) {
+        if (ok && add_kid(ps, n, kid->kids[i])) {
+            kid->kids[i] = NULL;
+        } else if (ok) {
+            kid->kids[i] = NULL; /* add_kid freed it */
+            ok = false;
+        }
+    }
+    node_free(kid);
+    return ok;
+}
+
 static struct node *parse_expr(struct parser *ps);
 
 static const char *ftype_values(enum ftype t)
@@ -848,7 +867,7 @@ static struct node *parse_chain(struct parser *ps, enum nkind kind)
         node_free(first);
         return NULL;
     }
-    if (!add_kid(ps, n, first))
+    if (!add_flat(ps, n, first))
         return n;
     while (!ps->failed && accept_word(ps, word)) {
         if (ps->tok.kind == T_END) {
@@ -858,7 +877,7 @@ static struct node *parse_chain(struct parser *ps, enum nkind kind)
             break;
         }
         struct node *k = kind == N_OR ? parse_chain(ps, N_AND) : parse_factor(ps);
-        if (k && !add_kid(ps, n, k))
+        if (k && !add_flat(ps, n, k))
             break;
     }
     return n;

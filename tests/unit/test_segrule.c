@@ -180,6 +180,13 @@ static void test_sql(void **state)
               "((((c.attributes->>$3::text) = $4::text) IS TRUE) OR "
               "(NOT (((c.attributes->>$5::text) = $6::text) IS TRUE))))",
               "a", "x", "b", "y", "c", "z", NULL);
+    /* a parenthesized chain of the same kind is the same tree: the
+     * canonical form (which drops the parentheses) compiles the same */
+    check_sql("a = \"x\" or (b = \"y\" or c = \"z\")", 1,
+              "((((c.attributes->>$1::text) = $2::text) IS TRUE) OR "
+              "(((c.attributes->>$3::text) = $4::text) IS TRUE) OR "
+              "(((c.attributes->>$5::text) = $6::text) IS TRUE))",
+              "a", "x", "b", "y", "c", "z", NULL);
     check_sql("last_open_at > 30 days ago", 1,
               "((c.last_opened_at > (now() - $1::interval)) IS TRUE)", "30 days", NULL);
     check_sql("created_at < \"2025-01-31\"", 1, "((c.created_at < $1::timestamptz) IS TRUE)",
