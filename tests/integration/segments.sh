@@ -3,7 +3,7 @@
 # SQL, every demo segment's stored rule selects exactly its materialized
 # members, a refresh that meets another refresh says who, hostile names and
 # rules are stored and shown literally, a slow rule is stopped with a clear
-# message, read-only refuses.
+# message, read-only refuses; then the C API (test_segments.c).
 . "$(dirname "$0")/../lib.sh"
 pg_up
 "$MKT" --dsn "$PGDSN" db migrate >/dev/null
@@ -190,4 +190,8 @@ grep -q "^marketing: segment preview: the rule took longer than 100 ms to count,
     fail "a slow preview stopped the create: $(cat "$T_TMP/err")"
 grep -q "size unknown: the rule took longer" "$T_TMP/err" || fail "slow create message: $(cat "$T_TMP/err")"
 grep -q "^Segment created: seg_" "$T_TMP/out" || fail "slow create output: $(cat "$T_TMP/out")"
+
+# 8. the C API as the console's worker calls it (test_segments.c)
+sql "DELETE FROM contacts WHERE email LIKE 'bulk%'" >/dev/null
+PGDSN=$PGDSN "$T_BUILD/itests/test_segments"
 echo ok
