@@ -76,7 +76,8 @@ struct segrule_sql {
 
 /* Compiles r with placeholders numbered from first (>= 1: the caller's own
  * parameters come before). Returns 0, or -1 with err (too many parameters,
- * out of memory). */
+ * out of memory); the tree does not keep the text, so err->offset says
+ * where but line and columns are 1: segrule_to_sql fills them in. */
 int segrule_compile(const struct segrule *r, int first, struct segrule_sql *out,
                     struct segrule_error *err);
 
