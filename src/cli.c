@@ -32,6 +32,9 @@ static void usage(FILE *out)
         "       marketing [options] alerts snooze RULE [--label K=V]... --comment TEXT --for DURATION [--json]\n"
         "       marketing [options] alerts unack ID [--comment TEXT] [--json]\n"
         "       marketing [options] alerts acks [--json]\n"
+        "       marketing [options] segment create --name NAME --rule RULE [--timeout TIME] [--json]\n"
+        "       marketing [options] segment preview --rule RULE [--timeout TIME] [--json]\n"
+        "       marketing [options] segment refresh|show ID [--json]\n"
         "       marketing [options] query 'EXPR' [--json]\n"
         "       marketing [options] alerts [--json] [--wait TIME] [--rules]\n"
         "       marketing [options] watch [--json] [--interval TIME] [--count N] [--query EXPR]...\n"
@@ -67,7 +70,7 @@ static void usage(FILE *out)
         "see marketing(1) and marketing.conf(5).\n"
         "\n"
         "exit codes: 0 success (also \"already paused\"), 1 error, 2 usage or configuration error,\n"
-        "3 conflict (changed meanwhile, or not allowed from its status), 4 not permitted\n"
+        "3 conflict (changed meanwhile, not allowed from its status, or a segment being refreshed),\n4 not permitted "
         "(read-only), 5 outcome unknown (the connection failed mid-action and could not be verified)\n");
 }
 
@@ -360,6 +363,8 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
         rc = cmd_campaigns(&cfg, argc - 1, argv + 1);
     else if (strcmp(argv[0], "config") == 0)
         rc = cmd_config(argc - 1, argv + 1);
+    else if (strcmp(argv[0], "segment") == 0)
+        rc = cli_segments(&cfg, argc - 1, argv + 1);
     else if (strcmp(argv[0], "query") == 0)
         rc = cli_query(&cfg, argc - 1, argv + 1);
     else if (strcmp(argv[0], "alerts") == 0) {

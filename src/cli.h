@@ -33,6 +33,9 @@ int cli_acks(const struct config *cfg, int argc, char **argv);
  * every other 'alerts' word but the four above: the rules and their
  * states (argv after 'alerts'). */
 int cli_alerts(const struct config *cfg, int argc, char **argv);
+/* marketing segment create --name NAME --rule RULE | refresh ID | preview
+ * --rule RULE | show ID, each with [--json]. */
+int cli_segments(const struct config *cfg, int argc, char **argv);
 
 /* marketing query 'EXPR' [--json]: PromQL on the console's own scrapes. */
 int cli_query(const struct config *cfg, int argc, char **argv);
