@@ -1,5 +1,7 @@
 #include "migrate.h"
 
+#include <stdbool.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,12 +75,27 @@ int migrate_apply(PGconn *conn, struct migrate_report *rep, char *err, size_t er
     int cur = migrate_current(conn, err, errsz);
     if (cur < 0)
         goto out;
+    /* by the versions recorded, not the highest: a database that has 005
+     * from a branch still gets 003 and 004 when they come */
     for (size_t i = 0; i < migrations_count; i++) {
-        if (migrations[i].version <= cur)
+        char ver[16];
+        const char *params[1] = { ver };
+        snprintf(ver, sizeof ver, "%d", migrations[i].version);
+        PGresult *res = PQexecParams(conn, "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1, NULL,
+                                     params, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            db_error(err, errsz, "reading the migrations applied", conn, res);
+            PQclear(res);
+            goto out;
+        }
+        bool have = PQntuples(res) > 0;
+        PQclear(res);
+        if (have)
             continue;
         if (apply_one(conn, &migrations[i], err, errsz) != 0)
             goto out;
-        cur = migrations[i].version;
+        if (migrations[i].version > cur)
+            cur = migrations[i].version;
         rep->applied++;
     }
     rep->current = cur;
