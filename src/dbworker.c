@@ -26,7 +26,7 @@
 #define ACTION_TIMEOUT_MS 30000
 #define VERIFY_RETRY_MS 2000
 #define ACK_EXPIRY_SLACK_MS 100
-#define LISTEN_CHANNELS "marketing_campaign,alert_acks"
+#define LISTEN_CHANNELS "marketing_campaign,alert_acks,marketing_segment"
 
 struct dbworker {
     pthread_t thread;
