@@ -39,6 +39,13 @@ const struct action_def action_defs[ACT_COUNT] = {
     [ACT_ACK] = { ACT_ACK, "ack", "a", SCOPE_ALERTS, "acknowledge the alert (a comment and an expiry)", "ack", false },
     [ACT_SNOOZE] = { ACT_SNOOZE, "snooze", "z", SCOPE_ALERTS, "snooze the alert until an expiry (a comment)", "snooze", false },
     [ACT_UNACK] = { ACT_UNACK, "unack", "u", SCOPE_ALERTS, "end the alert's acknowledgement or snooze", NULL, false },
+    [ACT_NEW] = { ACT_NEW, "new", "n", SCOPE_LIST, "a new campaign, or a new segment in Segments", "new", false },
+    [ACT_EDIT] = { ACT_EDIT, "edit", "e", SCOPE_CAMPAIGNS, "edit the campaign (a new revision)", "edit", false },
+    [ACT_CLONE] = { ACT_CLONE, "clone", "C", SCOPE_CAMPAIGNS, "a new draft from the campaign", NULL, false },
+    [ACT_PREVIEW] = { ACT_PREVIEW, "preview", "v", SCOPE_CAMPAIGNS, "the message as a contact will see it", NULL, false },
+    [ACT_TEST_SEND] = { ACT_TEST_SEND, "test-send", "t", SCOPE_CAMPAIGNS, "send a test to an address (never counted)", NULL, false },
+    [ACT_PROMOTE] = { ACT_PROMOTE, "promote", "W", SCOPE_CAMPAIGNS, "give the rest of the audience the A/B winner", NULL, true },
+    [ACT_SEG_REFRESH] = { ACT_SEG_REFRESH, "refresh-segment", "f", SCOPE_SEGMENTS, "materialize the segment's members now", "refresh", false },
 };
 
 static const struct { int code; const char *name; } key_names[] = {
@@ -178,7 +185,8 @@ const char *keymap_keys(const struct keymap *km, enum action_id a, char *buf, si
 static const char *scope_title(enum action_scope s)
 {
     static const char *const t[] = { [SCOPE_GLOBAL] = "Everywhere", [SCOPE_LIST] = "In a list",
-                                     [SCOPE_CAMPAIGNS] = "Campaigns", [SCOPE_ALERTS] = "Alerts" };
+                                     [SCOPE_CAMPAIGNS] = "Campaigns", [SCOPE_SEGMENTS] = "Segments",
+                                     [SCOPE_ALERTS] = "Alerts" };
     return t[s];
 }
 

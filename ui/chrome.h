@@ -17,7 +17,30 @@
 #include "promsrv.h"
 #include "series.h"
 
-enum ui_mode { MODE_NORMAL, MODE_HELP, MODE_FILTER, MODE_COMMAND, MODE_CONFIRM };
+enum ui_mode { MODE_NORMAL, MODE_HELP, MODE_FILTER, MODE_COMMAND, MODE_CONFIRM, MODE_MODAL };
+
+/* A screen that takes over the body and every key while it is open (the
+ * campaign form, the segment editor): MODE_MODAL with ui->modal set. */
+struct ui;
+struct modal {
+    /* a key (KEYC_* or a character); false closes the modal (close frees st) */
+    bool (*key)(struct ui *ui, void *st, int key);
+    /* draws in body (the panes' area); may place the cursor (ui->cursor_y/x) */
+    void (*draw)(struct ui *ui, void *st, struct rect body);
+    /* a finished database task of the modal's (kind >= DBW_TASK_MODAL) */
+    void (*task)(struct ui *ui, void *st, struct dbw_task *t);
+    /* called on every wake: new data (segments, campaigns) may matter */
+    void (*news)(struct ui *ui, void *st);
+    void (*close)(void *st);
+    void *st;
+};
+
+/* Task kinds of modals start here; below are the UI's own. */
+#define DBW_TASK_MODAL 100
+
+/* Opens a modal (MODE_MODAL); an open one is closed first. */
+void ui_modal_open(struct ui *ui, const struct modal *m);
+void ui_modal_close(struct ui *ui);
 
 /* The four panes of the grid, then the Audit log (a screen of its own). */
 #define UI_PANES (SCREEN_PANES + 1)
@@ -72,6 +95,7 @@ struct ui {
     char message[1024];               /* a one-off message on the hint line */
     int tab_x[UI_PANES + 1];          /* where each tab starts on the header (mouse) */
     struct confirm confirm;           /* MODE_CONFIRM */
+    struct modal modal;               /* MODE_MODAL */
     struct ctl_identity ident;        /* who we say we are in the audit log */
     struct audit_list *audit;         /* while the Audit log is shown */
     int prev_focus;                   /* where the audit key goes back to */

@@ -189,6 +189,35 @@ static void take_news(struct ui *ui)
     log_errors(ui);
     control_take_news(ui);
     acks_take_news(ui);
+    struct dbw_task t;
+    while (dbworker_take_task(ui->db, &t)) {
+        if (ui->mode == MODE_MODAL && t.kind >= DBW_TASK_MODAL && ui->modal.task)
+            ui->modal.task(ui, ui->modal.st, &t);
+        else if (t.free_arg)
+            t.free_arg(t.arg); /* its modal is gone */
+    }
+    if (ui->mode == MODE_MODAL && ui->modal.news)
+        ui->modal.news(ui, ui->modal.st);
+    ui->dirty = true;
+}
+
+void ui_modal_open(struct ui *ui, const struct modal *m)
+{
+    if (ui->mode == MODE_MODAL)
+        ui_modal_close(ui);
+    ui->modal = *m;
+    ui->mode = MODE_MODAL;
+    ui->dirty = true;
+}
+
+void ui_modal_close(struct ui *ui)
+{
+    if (ui->mode != MODE_MODAL)
+        return;
+    if (ui->modal.close)
+        ui->modal.close(ui->modal.st);
+    memset(&ui->modal, 0, sizeof ui->modal);
+    ui->mode = MODE_NORMAL;
     ui->dirty = true;
 }
 
@@ -205,7 +234,11 @@ static void draw(struct ui *ui)
     } else {
         struct pane_data d = pane_data_of(ui);
         chrome_draw_header(ui, &d);
-        if (ui->focus == PANE_AUDIT) {
+        if (ui->mode == MODE_MODAL) {
+            const struct rect *p0 = &ui->layout.pane[0];
+            struct rect body = { p0->y, 0, ui->layout.hint.y - p0->y, COLS };
+            ui->modal.draw(ui, ui->modal.st, body);
+        } else if (ui->focus == PANE_AUDIT) {
             /* a screen of its own, in the grid's whole area */
             const struct rect *p0 = &ui->layout.pane[0];
             struct rect body = { p0->y, 0, ui->layout.hint.y - p0->y, COLS };
@@ -391,6 +424,12 @@ static bool on_key(struct ui *ui, int key)
         return chrome_input_key(ui, key);
     if (ui->mode == MODE_CONFIRM) {
         control_key(ui, key);
+        return true;
+    }
+    if (ui->mode == MODE_MODAL) {
+        if (!ui->modal.key(ui, ui->modal.st, key))
+            ui_modal_close(ui);
+        ui->dirty = true;
         return true;
     }
     if (ui->mode == MODE_HELP) {
@@ -621,6 +660,7 @@ int ui_run(const struct config *cfg)
         if (n < 0) /* a signal, perhaps SIGWINCH: get_wch above saw KEY_RESIZE */
             ui.dirty = true;
     }
+    ui_modal_close(&ui);
     term_guard_end();
     bool joined = dbworker_stop(&ui.db);
     joined &= poller_stop(&ui.poller);

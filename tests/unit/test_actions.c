@@ -91,7 +91,7 @@ static void test_help_and_hints(void **state)
     char hint[256];
     keymap_hint(&km, NULL, NULL, hint, sizeof hint, 200);
     assert_string_equal(hint, "q quit  ? help  Tab pane  / filter  : cmd  Enter detail  s sort  L launch  "
-                              "p pause  R resume  c campaign  a ack  z snooze");
+                              "p pause  R resume  c campaign  a ack  z snooze  n new  e edit  f refresh");
     keymap_hint(&km, NULL, NULL, hint, sizeof hint, 20);
     assert_string_equal(hint, "q quit  ? help");
     keymap_hint(&km, only_list, NULL, hint, sizeof hint, 200);
