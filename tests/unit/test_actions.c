@@ -95,7 +95,7 @@ static void test_help_and_hints(void **state)
     keymap_hint(&km, NULL, NULL, hint, sizeof hint, 20);
     assert_string_equal(hint, "q quit  ? help");
     keymap_hint(&km, only_list, NULL, hint, sizeof hint, 200);
-    assert_string_equal(hint, "q quit  ? help  Tab pane  / filter  : cmd  Enter detail");
+    assert_string_equal(hint, "q quit  ? help  Tab pane  / filter  : cmd  Enter detail  n new");
     /* the hint follows a rebinding */
     char err[128];
     keymap_bind(&km, "quit", "x", err, sizeof err);
