@@ -325,6 +325,8 @@ int ctl_verify(PGconn *conn, const struct ctl_request *rq, int timeout_ms, int c
         out->outcome = CTL_NOT_APPLIED;
     } else {
         out->outcome = CTL_APPLIED;
+        if (!out->campaign_id[0]) /* a request that made the campaign (create, clone) */
+            copy_col(out->campaign_id, sizeof out->campaign_id, res, 0, 0);
         copy_col(out->status, sizeof out->status, res, 0, 1);
         out->version = (int)db_i64(res, 0, 2);
         out->revision = (int)db_i64(res, 0, 3);

@@ -1,0 +1,905 @@
+/* Campaign drafts: JSON in and out, validation, and the writes
+ * (campaign_save, campaign_clone, campaign_promote_winner,
+ * campaign_test_send in sql/004_authoring.sql). */
+#include "authoring.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "preflight.h"
+
+#define MAX_TRIES 4
+#define MAX_KEYS 32
+
+void authoring_draft_init(struct authoring_draft *d)
+{
+    memset(d, 0, sizeof *d);
+}
+
+static void variant_free(struct authoring_variant *v)
+{
+    free(v->subject);
+    free(v->body);
+    memset(v, 0, sizeof *v);
+}
+
+void authoring_draft_free(struct authoring_draft *d)
+{
+    free(d->name);
+    free(d->type);
+    free(d->segment_id);
+    free(d->from);
+    free(d->subject);
+    free(d->body);
+    free(d->send_at);
+    free(d->note);
+    for (size_t i = 0; i < d->nvariants; i++)
+        variant_free(&d->variants[i]);
+    memset(d, 0, sizeof *d);
+}
+
+void authoring_problem_add(struct authoring_problems *p, const char *field, const char *fmt, ...)
+{
+    if (p->n >= AUTHORING_MAX_PROBLEMS)
+        return;
+    struct authoring_problem *e = &p->v[p->n++];
+    snprintf(e->field, sizeof e->field, "%s", field);
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+    va_end(ap);
+    snprintf(e->text, sizeof e->text, "%s: %s", field, msg);
+}
+
+/* ---- JSON ---- */
+
+static const char *json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "a number";
+    case JSON_REAL: return "a number with a fraction";
+    case JSON_TRUE: case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "something else";
+}
+
+static void set_str(char **dst, const char *src)
+{
+    free(*dst);
+    *dst = src ? strdup(src) : NULL;
+}
+
+/* A string field: NULL (json null) clears it where allowed. Returns false
+ * after adding a problem. */
+static bool take_string(char **dst, const json_t *v, const char *field, bool nullable,
+                        struct authoring_problems *p)
+{
+    if (json_is_null(v) && nullable) {
+        set_str(dst, NULL);
+        return true;
+    }
+    if (!json_is_string(v)) {
+        authoring_problem_add(p, field, "must be a string, not %s", json_kind(v));
+        return false;
+    }
+    if (strlen(json_string_value(v)) != json_string_length(v)) {
+        authoring_problem_add(p, field, "contains a NUL character");
+        return false;
+    }
+    set_str(dst, json_string_value(v));
+    return true;
+}
+
+static bool take_int(int *dst, const json_t *v, const char *field, long long lo, long long hi,
+                     struct authoring_problems *p)
+{
+    if (!json_is_integer(v)) {
+        authoring_problem_add(p, field, "must be a whole number, not %s", json_kind(v));
+        return false;
+    }
+    json_int_t x = json_integer_value(v);
+    if (x < lo || x > hi) {
+        authoring_problem_add(p, field, "%lld is outside %lld to %lld", (long long)x, lo, hi);
+        return false;
+    }
+    *dst = (int)x;
+    return true;
+}
+
+static size_t apply_variants(struct authoring_draft *d, const json_t *arr, struct authoring_problems *p)
+{
+    size_t before = p->n;
+    if (json_is_null(arr)) {
+        for (size_t i = 0; i < d->nvariants; i++)
+            variant_free(&d->variants[i]);
+        d->nvariants = 0;
+        return 0;
+    }
+    if (!json_is_array(arr)) {
+        authoring_problem_add(p, "variants", "must be an array, not %s", json_kind(arr));
+        return p->n - before;
+    }
+    if (json_array_size(arr) > AUTHORING_MAX_VARIANTS) {
+        authoring_problem_add(p, "variants", "%zu given; an A/B test has 2 to 4 (or none)",
+                              json_array_size(arr));
+        return p->n - before;
+    }
+    struct authoring_variant nv[AUTHORING_MAX_VARIANTS];
+    memset(nv, 0, sizeof nv);
+    size_t n = json_array_size(arr);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(arr, i);
+        char field[48];
+        snprintf(field, sizeof field, "variants[%zu]", i);
+        if (!json_is_object(o)) {
+            authoring_problem_add(p, field, "must be an object, not %s", json_kind(o));
+            continue;
+        }
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)o, k, v) {
+            snprintf(field, sizeof field, "variants[%zu].%.24s", i, k);
+            if (strcmp(k, "variant") == 0) {
+                char *letter = NULL;
+                if (take_string(&letter, v, field, false, p)) {
+                    if (strlen(letter) != 1 || letter[0] < 'A' || letter[0] > 'D')
+                        authoring_problem_add(p, field, "must be one of \"A\" to \"D\"");
+                    else
+                        snprintf(nv[i].letter, sizeof nv[i].letter, "%s", letter);
+                }
+                free(letter);
+            } else if (strcmp(k, "split_percent") == 0) {
+                take_int(&nv[i].split, v, field, 1, 100, p);
+            } else if (strcmp(k, "subject") == 0) {
+                take_string(&nv[i].subject, v, field, true, p);
+            } else if (strcmp(k, "body") == 0) {
+                take_string(&nv[i].body, v, field, true, p);
+            } else {
+                authoring_problem_add(p, field, "unknown field (variant, split_percent, subject, body)");
+            }
+        }
+        snprintf(field, sizeof field, "variants[%zu].variant", i);
+        if (!json_object_get(o, "variant"))
+            authoring_problem_add(p, field, "missing");
+        snprintf(field, sizeof field, "variants[%zu].split_percent", i);
+        if (!json_object_get(o, "split_percent"))
+            authoring_problem_add(p, field, "missing");
+    }
+    if (p->n > before) {
+        for (size_t i = 0; i < n; i++)
+            variant_free(&nv[i]);
+        return p->n - before;
+    }
+    for (size_t i = 0; i < d->nvariants; i++)
+        variant_free(&d->variants[i]);
+    memcpy(d->variants, nv, sizeof nv);
+    d->nvariants = n;
+    return 0;
+}
+
+size_t authoring_draft_apply_json(struct authoring_draft *d, const json_t *obj, struct authoring_problems *p)
+{
+    size_t before = p->n;
+    if (!json_is_object(obj)) {
+        authoring_problem_add(p, "file", "must be a JSON object, not %s", json_kind(obj));
+        return p->n - before;
+    }
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        char field[48];
+        snprintf(field, sizeof field, "%.40s", k);
+        if (strcmp(k, "name") == 0) {
+            take_string(&d->name, v, field, false, p);
+        } else if (strcmp(k, "type") == 0) {
+            take_string(&d->type, v, field, false, p);
+        } else if (strcmp(k, "segment_id") == 0) {
+            take_string(&d->segment_id, v, field, false, p);
+        } else if (strcmp(k, "from") == 0) {
+            take_string(&d->from, v, field, false, p);
+        } else if (strcmp(k, "subject") == 0) {
+            take_string(&d->subject, v, field, false, p);
+        } else if (strcmp(k, "body") == 0) {
+            take_string(&d->body, v, field, false, p);
+        } else if (strcmp(k, "send_at") == 0) {
+            take_string(&d->send_at, v, field, true, p);
+        } else if (strcmp(k, "note") == 0) {
+            take_string(&d->note, v, field, true, p);
+        } else if (strcmp(k, "rate_limit_per_minute") == 0) {
+            take_int(&d->rate_limit, v, field, 1, AUTHORING_RATE_MAX, p);
+        } else if (strcmp(k, "version") == 0) {
+            take_int(&d->version, v, field, 1, 2000000000, p);
+        } else if (strcmp(k, "variants") == 0) {
+            apply_variants(d, v, p);
+        } else {
+            authoring_problem_add(p, field,
+                                  "unknown field (name, type, segment_id, from, subject, body, variants, "
+                                  "rate_limit_per_minute, send_at, note, version)");
+        }
+    }
+    return p->n - before;
+}
+
+size_t authoring_draft_parse(struct authoring_draft *d, const char *text, struct authoring_problems *p)
+{
+    json_error_t e;
+    json_t *o = json_loads(text, JSON_REJECT_DUPLICATES, &e);
+    if (!o) {
+        authoring_problem_add(p, "file", "line %d, column %d: %s", e.line, e.column, e.text);
+        return 1;
+    }
+    size_t n = authoring_draft_apply_json(d, o, p);
+    json_decref(o);
+    return n;
+}
+
+static json_t *str_or_null(const char *s)
+{
+    json_t *v = s ? json_string(s) : NULL;
+    return v ? v : json_null();
+}
+
+json_t *authoring_draft_to_json(const struct authoring_draft *d)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "name", str_or_null(d->name));
+    json_object_set_new(o, "type", json_string(d->type ? d->type : "email"));
+    json_object_set_new(o, "segment_id", str_or_null(d->segment_id));
+    json_object_set_new(o, "from", str_or_null(d->from));
+    json_object_set_new(o, "subject", str_or_null(d->subject));
+    json_object_set_new(o, "body", str_or_null(d->body));
+    json_object_set_new(o, "rate_limit_per_minute",
+                        json_integer(d->rate_limit > 0 ? d->rate_limit : AUTHORING_RATE_DEFAULT));
+    json_object_set_new(o, "send_at", str_or_null(d->send_at));
+    json_t *arr = json_array();
+    for (size_t i = 0; i < d->nvariants; i++) {
+        const struct authoring_variant *v = &d->variants[i];
+        json_t *x = json_object();
+        json_object_set_new(x, "variant", json_string(v->letter));
+        json_object_set_new(x, "split_percent", json_integer(v->split));
+        json_object_set_new(x, "subject", str_or_null(v->subject));
+        json_object_set_new(x, "body", str_or_null(v->body));
+        json_array_append_new(arr, x);
+    }
+    json_object_set_new(o, "variants", arr);
+    return o;
+}
+
+/* ---- validation ---- */
+
+static bool blank(const char *s)
+{
+    if (!s)
+        return true;
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+            return false;
+    return true;
+}
+
+/* Counts UTF-8 characters (as PostgreSQL's length() does). */
+static size_t chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return n;
+}
+
+/* A time zone at the end: Z, +01, +0100, +01:00, " UTC" or " Area/City". */
+static bool has_zone(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0)
+        return false;
+    if (s[n - 1] == 'Z' || s[n - 1] == 'z')
+        return true;
+    if (n > 4 && strcmp(s + n - 4, " UTC") == 0)
+        return true;
+    /* an offset: sign, two digits, optional [:]two digits */
+    const char *e = s + n;
+    int digits = 0;
+    const char *q = e;
+    while (q > s && ((q[-1] >= '0' && q[-1] <= '9') || q[-1] == ':')) {
+        digits += q[-1] != ':';
+        q--;
+    }
+    if (q > s && (q[-1] == '+' || q[-1] == '-') && (digits == 2 || digits == 4)) {
+        /* after a time ("09:00+01", "09:00 -0500"), not a date's "-01" */
+        const char *t = q - 1;
+        while (t > s && t[-1] == ' ')
+            t--;
+        if (t > s && t[-1] >= '0' && t[-1] <= '9' && memchr(s, ':', (size_t)(t - s)))
+            return true;
+    }
+    /* a zone name after the last space: letters, '_' and one or more '/' */
+    const char *sp = strrchr(s, ' ');
+    if (!sp || !strchr(sp, '/'))
+        return false;
+    for (const char *c = sp + 1; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || *c == '_' || *c == '/' ||
+              *c == '+' || *c == '-'))
+            return false;
+    return true;
+}
+
+static void check_text(const char *field, const char *s, bool required, struct authoring_problems *p)
+{
+    char keys[MAX_KEYS][64], err[160];
+    if (!s) {
+        if (required)
+            authoring_problem_add(p, field, "missing");
+        return;
+    }
+    if (required && blank(s)) {
+        authoring_problem_add(p, field, "empty");
+        return;
+    }
+    if (preflight_placeholders(s, keys, MAX_KEYS, 0, err, sizeof err) < 0)
+        authoring_problem_add(p, field, "%s", err);
+}
+
+size_t authoring_validate(const struct authoring_draft *d, struct authoring_problems *p)
+{
+    size_t before = p->n;
+    const char *type = d->type ? d->type : "email";
+    bool email = strcmp(type, "email") == 0;
+    if (!d->name)
+        authoring_problem_add(p, "name", "missing");
+    else if (blank(d->name))
+        authoring_problem_add(p, "name", "empty");
+    else if (chars(d->name) > AUTHORING_NAME_MAX)
+        authoring_problem_add(p, "name", "%zu characters, at most %d", chars(d->name), AUTHORING_NAME_MAX);
+    if (strcmp(type, "email") != 0 && strcmp(type, "sms") != 0 && strcmp(type, "push") != 0)
+        authoring_problem_add(p, "type", "\"%.32s\" is not email, sms or push", type);
+    if (blank(d->segment_id))
+        authoring_problem_add(p, "segment_id", d->segment_id ? "empty" : "missing");
+    if (blank(d->from))
+        authoring_problem_add(p, "from", d->from ? "empty" : "missing");
+    check_text("subject", d->subject, email, p);
+    check_text("body", d->body, true, p);
+    if (d->rate_limit < 0 || d->rate_limit > AUTHORING_RATE_MAX)
+        authoring_problem_add(p, "rate_limit_per_minute", "%d is outside 1 to %d", d->rate_limit,
+                              AUTHORING_RATE_MAX);
+    if (d->send_at && !has_zone(d->send_at))
+        authoring_problem_add(p, "send_at",
+                              "needs a time zone (\"2026-12-01 09:00 Europe/Berlin\", \"...+01:00\" or \"...Z\")");
+    if (d->nvariants == 1 || d->nvariants > AUTHORING_MAX_VARIANTS)
+        authoring_problem_add(p, "variants", "%zu given; an A/B test has 2 to 4 (or none)", d->nvariants);
+    if (d->nvariants >= 2) {
+        int sum = 0;
+        for (size_t i = 0; i < d->nvariants; i++) {
+            const struct authoring_variant *v = &d->variants[i];
+            char field[48];
+            snprintf(field, sizeof field, "variants[%zu].variant", i);
+            if (strlen(v->letter) != 1 || v->letter[0] < 'A' || v->letter[0] > 'D')
+                authoring_problem_add(p, field, "must be one of \"A\" to \"D\"");
+            for (size_t j = 0; j < i; j++)
+                if (v->letter[0] && strcmp(v->letter, d->variants[j].letter) == 0)
+                    authoring_problem_add(p, field, "%s appears twice", v->letter);
+            snprintf(field, sizeof field, "variants[%zu].split_percent", i);
+            if (v->split < 1 || v->split > 100)
+                authoring_problem_add(p, field, "%d is outside 1 to 100", v->split);
+            sum += v->split;
+            snprintf(field, sizeof field, "variants[%zu].subject", i);
+            check_text(field, v->subject, false, p);
+            snprintf(field, sizeof field, "variants[%zu].body", i);
+            check_text(field, v->body, false, p);
+        }
+        if (sum != 100)
+            authoring_problem_add(p, "variants", "splits add up to %d, not 100", sum);
+    }
+    return p->n - before;
+}
+
+/* ---- validation against the database ---- */
+
+static size_t lev(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 63 || lb > 63)
+        return 99;
+    size_t row[64];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+const char *authoring_suggest(const char *word, const char *const *cands, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 3, len = strlen(word);
+    for (size_t i = 0; i < n; i++) {
+        size_t dist = lev(word, cands[i]);
+        if (dist < best_d && dist * 2 < len) {
+            best = cands[i];
+            best_d = dist;
+        }
+    }
+    return best;
+}
+
+/* the placeholders of every text of the draft; -1 if one is malformed */
+static int draft_keys(const struct authoring_draft *d, char keys[][64], size_t max)
+{
+    char err[160];
+    const char *texts[2 + 2 * AUTHORING_MAX_VARIANTS];
+    size_t nt = 0;
+    texts[nt++] = d->subject;
+    texts[nt++] = d->body;
+    for (size_t i = 0; i < d->nvariants; i++) {
+        texts[nt++] = d->variants[i].subject;
+        texts[nt++] = d->variants[i].body;
+    }
+    int n = 0;
+    for (size_t i = 0; i < nt && n >= 0; i++)
+        if (texts[i])
+            n = preflight_placeholders(texts[i], keys, max, (size_t)n, err, sizeof err);
+    return n;
+}
+
+/* every attribute name among the first members of the segment (for suggestions) */
+static const char attr_keys_sql[] =
+    "SELECT k FROM (SELECT c.attributes FROM segment_members m JOIN contacts c ON c.id = m.contact_id"
+    "                WHERE m.segment_id = $1 LIMIT 2000) s, jsonb_object_keys(s.attributes) k"
+    " GROUP BY k ORDER BY k LIMIT 200";
+
+/* whether some member has each key (stops at the first that has it) */
+static const char attr_has_sql[] =
+    "SELECT key, EXISTS (SELECT 1 FROM segment_members m JOIN contacts c ON c.id = m.contact_id"
+    "                     WHERE m.segment_id = $1 AND c.attributes ? key)"
+    "  FROM unnest($2::text[]) AS key";
+
+static PGresult *read_query(PGconn *conn, const char *sql, int np, const char *const *params, int timeout_ms,
+                            int cancel_fd, const char *what, char *err, size_t errsz)
+{
+    PGresult *r = db_query(conn, sql, np, params, timeout_ms, cancel_fd, err, errsz);
+    if (r && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        db_error(err, errsz, what, conn, r);
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+int authoring_validate_db(PGconn *conn, const struct authoring_draft *d, int timeout_ms, int cancel_fd,
+                          struct authoring_problems *p, char *err, size_t errsz)
+{
+    size_t before = p->n;
+    if (blank(d->segment_id))
+        return 0;
+    const char *p1[1] = { d->segment_id };
+    PGresult *r = read_query(conn, "SELECT count(*) FROM segments WHERE id = $1", 1, p1, timeout_ms, cancel_fd,
+                             "looking up the segment", err, errsz);
+    if (!r)
+        return -1;
+    bool exists = db_i64(r, 0, 0) > 0;
+    PQclear(r);
+    if (!exists) {
+        authoring_problem_add(p, "segment_id", "there is no segment %.64s", d->segment_id);
+        return (int)(p->n - before);
+    }
+    char keys[MAX_KEYS][64];
+    int nk = draft_keys(d, keys, MAX_KEYS);
+    if (nk <= 0)
+        return (int)(p->n - before);
+    /* a text[] literal: names are [A-Za-z0-9_.-], quoting is enough */
+    char arr[MAX_KEYS * 70] = "{";
+    size_t used = 1;
+    int asked = 0;
+    for (int i = 0; i < nk; i++) {
+        if (strcmp(keys[i], "email") == 0)
+            continue;
+        used += (size_t)snprintf(arr + used, sizeof arr - used, "%s\"%s\"", asked ? "," : "", keys[i]);
+        asked++;
+    }
+    snprintf(arr + used, sizeof arr - used, "}");
+    if (!asked)
+        return (int)(p->n - before);
+    const char *p2[2] = { d->segment_id, arr };
+    PGresult *has = read_query(conn, attr_has_sql, 2, p2, timeout_ms, cancel_fd, "checking placeholders", err,
+                               errsz);
+    if (!has)
+        return -1;
+    PGresult *known = NULL;
+    for (int i = 0; i < PQntuples(has); i++) {
+        if (strcmp(PQgetvalue(has, i, 1), "t") == 0)
+            continue;
+        if (!known) {
+            known = read_query(conn, attr_keys_sql, 1, p1, timeout_ms, cancel_fd, "reading attribute names", err,
+                               errsz);
+            if (!known) {
+                PQclear(has);
+                return -1;
+            }
+        }
+        const char *cands[201];
+        size_t nc = 0;
+        for (int j = 0; j < PQntuples(known) && nc < 200; j++)
+            cands[nc++] = PQgetvalue(known, j, 0);
+        cands[nc++] = "email";
+        const char *key = PQgetvalue(has, i, 0);
+        const char *near = authoring_suggest(key, cands, nc);
+        /* which text it is in, for the field name */
+        const char *field = "body";
+        if (d->subject && strstr(d->subject, key))
+            field = "subject";
+        if (near)
+            authoring_problem_add(p, field, "{{%s}} is not an attribute of any recipient; did you mean %s?", key,
+                                  near);
+        else
+            authoring_problem_add(p, field, "{{%s}} is not an attribute of any recipient", key);
+    }
+    PQclear(known);
+    PQclear(has);
+    return (int)(p->n - before);
+}
+
+int authoring_load(PGconn *conn, const char *id, int timeout_ms, int cancel_fd, struct authoring_draft *d,
+                   int *version, char *status, size_t status_sz, char *err, size_t errsz)
+{
+    const char *p[1] = { id };
+    PGresult *r = read_query(conn,
+                             "SELECT campaign_fields(c.id)::text, c.version, c.status FROM campaigns c WHERE c.id = $1",
+                             1, p, timeout_ms, cancel_fd, "reading the campaign", err, errsz);
+    if (!r)
+        return -1;
+    if (PQntuples(r) != 1) {
+        snprintf(err, errsz, "No campaign %.64s", id);
+        PQclear(r);
+        return 1;
+    }
+    struct authoring_problems probs = { .n = 0 };
+    authoring_draft_free(d);
+    authoring_draft_parse(d, PQgetvalue(r, 0, 0), &probs);
+    if (version)
+        *version = (int)db_i64(r, 0, 1);
+    if (status)
+        snprintf(status, status_sz, "%s", PQgetvalue(r, 0, 2));
+    PQclear(r);
+    if (probs.n) {
+        snprintf(err, errsz, "reading the campaign: %s", probs.v[0].text);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- writes ---- */
+
+const char *authoring_op_name(enum authoring_op op)
+{
+    static const char *const names[] = {
+        [AU_CREATE] = "create", [AU_EDIT] = "edit", [AU_CLONE] = "clone", [AU_PROMOTE] = "promote",
+        [AU_TEST_SEND] = "test_send",
+    };
+    return names[op];
+}
+
+int authoring_request_init(struct authoring_request *rq, enum authoring_op op, const char *campaign_id,
+                           int expected_version)
+{
+    struct ctl_request c;
+    memset(rq, 0, sizeof *rq);
+    if (ctl_request_init(&c, CTL_PAUSE, campaign_id, expected_version) != 0)
+        return -1;
+    memcpy(rq->request_id, c.request_id, sizeof rq->request_id);
+    rq->op = op;
+    snprintf(rq->campaign_id, sizeof rq->campaign_id, "%s", campaign_id ? campaign_id : "");
+    rq->expected_version = expected_version;
+    return 0;
+}
+
+static const char save_sql[] =
+    "SELECT outcome, campaign_id, status, version, revision, changed_by,"
+    "       to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS TZ'), detail::text"
+    "  FROM campaign_save($1::uuid, $2, $3::int, $4::jsonb, $5, $6, $7, $8)";
+
+static const char clone_sql[] =
+    "SELECT outcome, campaign_id, status, version, revision, changed_by,"
+    "       to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS TZ'), detail::text"
+    "  FROM campaign_clone($1::uuid, $2, $3, $4, $5, $6, $7)";
+
+static const char promote_sql[] =
+    "SELECT outcome, campaign_id, status, version, revision, changed_by,"
+    "       to_char(changed_at, 'YYYY-MM-DD HH24:MI:SS TZ'), detail::text"
+    "  FROM campaign_promote_winner($1::uuid, $2, $3::int, $4, $5, $6, $7, $8)";
+
+static const char test_send_sql[] =
+    "SELECT outcome, campaign_id, NULL::text, NULL::int, revision, NULL::text, NULL::text,"
+    "       json_build_object('test_delivery_id', test_delivery_id, 'variant', variant,"
+    "                         'reason', reason)::text"
+    "  FROM campaign_test_send($1::uuid, $2, $3, $4, $5, $6, $7, $8)";
+
+static enum ctl_outcome outcome_parse(const char *s)
+{
+    static const struct { const char *name; enum ctl_outcome o; } map[] = {
+        { "applied", CTL_APPLIED }, { "replayed", CTL_REPLAYED }, { "conflict", CTL_CONFLICT },
+        { "invalid", CTL_INVALID }, { "not_found", CTL_NOT_FOUND },
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(s, map[i].name) == 0)
+            return map[i].o;
+    return CTL_ERROR;
+}
+
+static void copy_col(char *dst, size_t n, const PGresult *res, int row, int col)
+{
+    snprintf(dst, n, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
+}
+
+static void parse_detail(struct authoring_result *out, const char *text)
+{
+    json_t *o = json_loads(text, 0, NULL);
+    if (!o)
+        return;
+    json_t *v;
+    if ((v = json_object_get(o, "reason")) && json_is_string(v))
+        snprintf(out->r.reason, sizeof out->r.reason, "%s", json_string_value(v));
+    if ((v = json_object_get(o, "previous_revision")) && json_is_integer(v))
+        out->previous_revision = (int)json_integer_value(v);
+    if ((v = json_object_get(o, "cloned_from")) && json_is_string(v))
+        snprintf(out->cloned_from, sizeof out->cloned_from, "%s", json_string_value(v));
+    if ((v = json_object_get(o, "test_delivery_id")) && json_is_integer(v))
+        out->test_delivery_id = json_integer_value(v);
+    if ((v = json_object_get(o, "changed")) && json_is_array(v)) {
+        size_t i, used = 0;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            if (json_is_string(x) && used < sizeof out->changed)
+                used += (size_t)snprintf(out->changed + used, sizeof out->changed - used, "%s%s",
+                                         used ? ", " : "", json_string_value(x));
+        }
+    }
+    if ((v = json_object_get(o, "problems")) && json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            if (!json_is_string(x))
+                continue;
+            const char *t = json_string_value(x);
+            const char *colon = strstr(t, ": ");
+            char field[48];
+            snprintf(field, sizeof field, "%.*s", colon ? (int)(colon - t) : 0, t);
+            authoring_problem_add(&out->problems, field, "%s", colon ? colon + 2 : t);
+        }
+    }
+    json_decref(o);
+}
+
+static void read_answer(const PGresult *res, struct authoring_result *out)
+{
+    if (PQntuples(res) != 1 || PQnfields(res) != 8) {
+        out->r.outcome = CTL_ERROR;
+        snprintf(out->r.error, sizeof out->r.error, "unexpected answer from the server");
+        return;
+    }
+    out->r.outcome = outcome_parse(PQgetvalue(res, 0, 0));
+    if (!PQgetisnull(res, 0, 1))
+        copy_col(out->r.campaign_id, sizeof out->r.campaign_id, res, 0, 1);
+    copy_col(out->r.status, sizeof out->r.status, res, 0, 2);
+    out->r.version = (int)db_i64(res, 0, 3);
+    out->r.revision = (int)db_i64(res, 0, 4);
+    copy_col(out->r.changed_by, sizeof out->r.changed_by, res, 0, 5);
+    copy_col(out->r.changed_at, sizeof out->r.changed_at, res, 0, 6);
+    if (!PQgetisnull(res, 0, 7))
+        parse_detail(out, PQgetvalue(res, 0, 7));
+}
+
+static bool retryable(const char *state)
+{
+    return strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0;
+}
+
+static bool denied(const char *state)
+{
+    return strcmp(state, "42501") == 0 || strcmp(state, "25006") == 0;
+}
+
+int authoring_execute(PGconn *conn, const struct authoring_request *rq, const struct ctl_identity *id,
+                      int timeout_ms, int cancel_fd, struct authoring_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->r.audience = -1;
+    snprintf(out->r.campaign_id, sizeof out->r.campaign_id, "%s", rq->campaign_id);
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        out->r.outcome = CTL_ERROR;
+        snprintf(out->r.error, sizeof out->r.error, "not connected to the database: nothing was sent");
+        return -1;
+    }
+    char *fields = NULL;
+    if (rq->op == AU_CREATE || rq->op == AU_EDIT) {
+        json_t *o = rq->draft ? authoring_draft_to_json(rq->draft) : NULL;
+        fields = o ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!fields) {
+            out->r.outcome = CTL_ERROR;
+            snprintf(out->r.error, sizeof out->r.error, "no draft to save (or out of memory)");
+            return 0;
+        }
+    }
+    out->r.backend_pid = PQbackendPID(conn);
+    char ver[16];
+    snprintf(ver, sizeof ver, "%d", rq->expected_version);
+    const char *vp = rq->expected_version > 0 ? ver : NULL;
+    const char *cid = rq->campaign_id[0] ? rq->campaign_id : NULL;
+    const char *note = rq->note[0] ? rq->note : (rq->draft && rq->draft->note ? rq->draft->note : NULL);
+    const char *os = id->os_user[0] ? id->os_user : NULL;
+    const char *ssh = id->ssh_client[0] ? id->ssh_client : NULL;
+    const char *tty = id->tty[0] ? id->tty : NULL;
+    const char *variant = rq->variant[0] ? rq->variant : NULL;
+    const char *sql;
+    const char *params[8];
+    int np;
+    switch (rq->op) {
+    case AU_CLONE:
+        sql = clone_sql;
+        np = 7;
+        params[0] = rq->request_id; params[1] = cid; params[2] = rq->name[0] ? rq->name : NULL;
+        params[3] = os; params[4] = ssh; params[5] = tty; params[6] = note;
+        break;
+    case AU_PROMOTE:
+        sql = promote_sql;
+        np = 8;
+        params[0] = rq->request_id; params[1] = cid; params[2] = vp; params[3] = variant;
+        params[4] = os; params[5] = ssh; params[6] = tty; params[7] = note;
+        break;
+    case AU_TEST_SEND:
+        sql = test_send_sql;
+        np = 8;
+        params[0] = rq->request_id; params[1] = cid; params[2] = rq->address; params[3] = variant;
+        params[4] = os; params[5] = ssh; params[6] = tty; params[7] = note;
+        break;
+    default:
+        sql = save_sql;
+        np = 8;
+        params[0] = rq->request_id; params[1] = rq->op == AU_CREATE ? NULL : cid; params[2] = vp;
+        params[3] = fields; params[4] = os; params[5] = ssh; params[6] = tty; params[7] = note;
+        break;
+    }
+    for (int attempt = 1;; attempt++) {
+        char err[512];
+        PGresult *res = db_query(conn, sql, np, params, timeout_ms, cancel_fd, err, sizeof err);
+        if (!res) {
+            out->r.outcome = CTL_UNKNOWN;
+            snprintf(out->r.error, sizeof out->r.error, "%s", err);
+            free(fields);
+            return -1;
+        }
+        if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+            read_answer(res, out);
+            PQclear(res);
+            free(fields);
+            return 0;
+        }
+        const char *state = db_sqlstate(res);
+        if (retryable(state) && attempt < MAX_TRIES) {
+            PQclear(res);
+            struct timespec ts = { 0, 20000000L * attempt };
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        out->r.outcome = denied(state) ? CTL_DENIED : CTL_ERROR;
+        db_error(out->r.error, sizeof out->r.error, authoring_op_name(rq->op), conn, res);
+        PQclear(res);
+        free(fields);
+        return 0;
+    }
+}
+
+int authoring_verify(PGconn *conn, const struct authoring_request *rq, int timeout_ms, int cancel_fd,
+                     struct authoring_result *out)
+{
+    struct ctl_request c;
+    memset(&c, 0, sizeof c);
+    memcpy(c.request_id, rq->request_id, sizeof c.request_id);
+    c.action = CTL_PAUSE; /* any action but stop-all: one row by request id */
+    snprintf(c.campaign_id, sizeof c.campaign_id, "%s", rq->campaign_id);
+    if (rq->op == AU_CREATE || rq->op == AU_CLONE)
+        out->r.campaign_id[0] = '\0'; /* the new campaign's id comes from the audit row */
+    return ctl_verify(conn, &c, timeout_ms, cancel_fd, &out->r);
+}
+
+void authoring_describe(const struct authoring_request *rq, const struct authoring_result *res, char *buf,
+                        size_t n)
+{
+    const struct ctl_result *r = &res->r;
+    const char *id = r->campaign_id[0] ? r->campaign_id : rq->campaign_id;
+    const char *how = r->outcome == CTL_REPLAYED ? " (this request was applied before)"
+                      : r->verified           ? " (verified after the connection failed)"
+                                              : "";
+    static const char *const verbs[] = {
+        [AU_CREATE] = "create a campaign", [AU_EDIT] = "edit", [AU_CLONE] = "clone",
+        [AU_PROMOTE] = "promote a variant of", [AU_TEST_SEND] = "test-send",
+    };
+    const char *verb = verbs[rq->op];
+    switch (r->outcome) {
+    case CTL_APPLIED:
+    case CTL_REPLAYED:
+    case CTL_ALREADY:
+        switch (rq->op) {
+        case AU_CREATE:
+            snprintf(buf, n, "Campaign created%s: %s (draft, version %d, revision %d)", how, id, r->version,
+                     r->revision);
+            break;
+        case AU_EDIT:
+            snprintf(buf, n, "Campaign saved%s: %s has revision %d (version %d, %s); changed: %s", how, id,
+                     r->revision, r->version, r->status, res->changed[0] ? res->changed : "nothing");
+            break;
+        case AU_CLONE:
+            snprintf(buf, n, "Campaign cloned%s: %s is a new draft%s%s (version %d)", how, id,
+                     res->cloned_from[0] ? " copied from " : "", res->cloned_from, r->version);
+            break;
+        case AU_PROMOTE:
+            snprintf(buf, n,
+                     "Variant %s promoted%s: %s has revision %d with its content for the rest of the audience "
+                     "(version %d, %s). Deliveries already made keep their variant",
+                     rq->variant, how, id, r->revision, r->version, r->status);
+            break;
+        case AU_TEST_SEND:
+            snprintf(buf, n, "Test send queued%s: #%lld of %s revision %d%s%s to %s; it is not a campaign send",
+                     how, res->test_delivery_id, id, r->revision, rq->variant[0] ? " variant " : "",
+                     rq->variant, rq->address);
+            break;
+        }
+        break;
+    case CTL_CONFLICT:
+        snprintf(buf, n, "Conflict: %s was changed by %s at %s; it is now %s (version %d, you saw %d). "
+                         "Nothing was saved",
+                 id, r->changed_by[0] ? r->changed_by : "someone (no audit row)",
+                 r->changed_at[0] ? r->changed_at : "an unknown time", r->status, r->version,
+                 rq->expected_version);
+        break;
+    case CTL_INVALID:
+        if (res->problems.n > 1)
+            snprintf(buf, n, "Cannot %s %s: %s (and %zu more)", verb, rq->op == AU_CREATE ? "" : id,
+                     r->reason, res->problems.n - 1);
+        else
+            snprintf(buf, n, "Cannot %s %s: %s", verb, rq->op == AU_CREATE ? "" : id,
+                     r->reason[0] ? r->reason : "not allowed");
+        break;
+    case CTL_NOT_FOUND:
+        snprintf(buf, n, "No campaign %s", id);
+        break;
+    case CTL_DENIED:
+        snprintf(buf, n, "Not permitted to %s %s: %s", verb, id, r->error);
+        break;
+    case CTL_ERROR:
+        snprintf(buf, n, "Failed to %s %s: %s", verb, id, r->error);
+        break;
+    case CTL_UNKNOWN:
+        snprintf(buf, n, "Outcome unknown: %s of %s was in flight when the connection failed; "
+                         "verifying by request id %.8s (%.80s)",
+                 authoring_op_name(rq->op), id[0] ? id : "a new campaign", rq->request_id, r->error);
+        break;
+    case CTL_NOT_APPLIED:
+        snprintf(buf, n, "Not applied: the connection failed before %s of %s committed; nothing changed "
+                         "(verified by request id %.8s)",
+                 authoring_op_name(rq->op), id[0] ? id : "a new campaign", rq->request_id);
+        break;
+    }
+}
