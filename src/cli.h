@@ -25,6 +25,11 @@ struct pg_conn *cli_connect(const struct config *cfg);
  * -1 when name is none of them. */
 int cli_control(const struct config *cfg, const char *name, int argc, char **argv);
 
+/* marketing campaign create|edit|clone|preview|test-send|ab|promote: the
+ * authoring subcommands (argv[0] is the subcommand). Returns -1 when
+ * argv[0] is none of them. */
+int cli_campaigns(const struct config *cfg, int argc, char **argv);
+
 /* marketing query 'EXPR' [--json]: PromQL on the console's own scrapes. */
 int cli_query(const struct config *cfg, int argc, char **argv);
 
