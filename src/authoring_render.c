@@ -17,9 +17,9 @@ struct buf {
 
 static void put(struct buf *b, const char *s, size_t n)
 {
-    if (b->failed)
+    if (b->failed || n == 0)
         return;
-    if (b->len + n + 1 > b->cap) {
+    if (!b->data || b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1)
             cap *= 2;
