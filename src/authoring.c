@@ -710,16 +710,6 @@ static void read_answer(const PGresult *res, struct authoring_result *out)
         parse_detail(out, PQgetvalue(res, 0, 7));
 }
 
-static bool retryable(const char *state)
-{
-    return strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0;
-}
-
-static bool denied(const char *state)
-{
-    return strcmp(state, "42501") == 0 || strcmp(state, "25006") == 0;
-}
-
 int authoring_execute(PGconn *conn, const struct authoring_request *rq, const struct ctl_identity *id,
                       int timeout_ms, int cancel_fd, struct authoring_result *out)
 {
@@ -797,13 +787,13 @@ int authoring_execute(PGconn *conn, const struct authoring_request *rq, const st
             return 0;
         }
         const char *state = db_sqlstate(res);
-        if (retryable(state) && attempt < MAX_TRIES) {
+        if (ctl_sqlstate_retryable(state) && attempt < MAX_TRIES) {
             PQclear(res);
             struct timespec ts = { 0, 20000000L * attempt };
             nanosleep(&ts, NULL);
             continue;
         }
-        out->r.outcome = denied(state) ? CTL_DENIED : CTL_ERROR;
+        out->r.outcome = ctl_sqlstate_denied(state) ? CTL_DENIED : CTL_ERROR;
         db_error(out->r.error, sizeof out->r.error, authoring_op_name(rq->op), conn, res);
         PQclear(res);
         free(fields);
