@@ -58,6 +58,11 @@ struct authoring_problems {
 void authoring_draft_init(struct authoring_draft *d);
 void authoring_draft_free(struct authoring_draft *d);
 
+/* A deep copy of src into dst (initialized or freed): for handing a draft
+ * from the UI thread to the database worker. 0, or -1 when memory ran out
+ * (dst is then empty). */
+int authoring_draft_copy(struct authoring_draft *dst, const struct authoring_draft *src);
+
 /* Adds a problem (printf-style message after "field: "). */
 void authoring_problem_add(struct authoring_problems *p, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -101,6 +106,15 @@ const char *authoring_suggest(const char *word, const char *const *cands, size_t
  * with err. */
 int authoring_load(PGconn *conn, const char *id, int timeout_ms, int cancel_fd, struct authoring_draft *d,
                    int *version, char *status, size_t status_sz, char *err, size_t errsz);
+
+/* Who a preview is for: the contact with address email (any case), or,
+ * with email NULL, the segment's first reachable member. Sets *email_out
+ * and *attrs_out (the attributes' JSON text; malloc'd, the caller frees).
+ * Returns 0 when found; 1 when there is no such contact (then *email_out
+ * is a copy of email or NULL, and *attrs_out "{}", as the backend renders
+ * a test send to a stranger); -1 with err. */
+int authoring_preview_contact(PGconn *conn, const char *segment_id, const char *email, int timeout_ms,
+                              int cancel_fd, char **email_out, char **attrs_out, char *err, size_t errsz);
 
 /* ---- writes ---- */
 

@@ -562,31 +562,19 @@ static int cmd_preview(const struct config *cfg, struct opts *o)
         return EXIT_ERROR;
     }
     /* the contact: the one named, else the segment's first reachable member */
-    const char *p1[1] = { o->contact ? o->contact : d.segment_id };
-    PGresult *c = db_query(conn,
-                           o->contact ? "SELECT email, attributes::text FROM contacts WHERE lower(email) = lower($1)"
-                                      : "SELECT k.email, k.attributes::text FROM segment_members m"
-                                        "  JOIN contacts k ON k.id = m.contact_id"
-                                        " WHERE m.segment_id = $1 AND k.status = 'active'"
-                                        " ORDER BY m.contact_id LIMIT 1",
-                           1, p1, TIMEOUT_MS, -1, err, sizeof err);
-    if (!c || PQresultStatus(c) != PGRES_TUPLES_OK) {
-        if (c)
-            db_error(err, sizeof err, "reading the contact", conn, c);
+    char *email = NULL, *attrs = NULL;
+    rc = authoring_preview_contact(conn, d.segment_id, o->contact, TIMEOUT_MS, -1, &email, &attrs, err, sizeof err);
+    PQfinish(conn);
+    if (rc < 0) {
         cli_say(err);
-        PQclear(c);
-        PQfinish(conn);
         authoring_draft_free(&d);
         return EXIT_ERROR;
     }
-    PQfinish(conn);
-    const char *email = PQntuples(c) ? PQgetvalue(c, 0, 0) : o->contact;
-    const char *attrs = PQntuples(c) ? PQgetvalue(c, 0, 1) : "{}";
     char head[600];
     snprintf(head, sizeof head, "Preview of %s \"%.200s\" (%s, version %d) for %s", o->id, d.name, status, version,
-             !email                    ? "nobody: the segment has no reachable member; empty attributes"
-             : PQntuples(c) == 0       ? "an address that is no contact; empty attributes"
-                                       : "a contact");
+             !email   ? "nobody: the segment has no reachable member; empty attributes"
+             : rc > 0 ? "an address that is no contact; empty attributes:"
+                      : "the contact");
     san_fputs(head, stdout, 0);
     if (email) {
         fputs(" ", stdout);
@@ -614,7 +602,8 @@ static int cmd_preview(const struct config *cfg, struct opts *o)
         free(subject);
         free(body);
     }
-    PQclear(c);
+    free(email);
+    free(attrs);
     authoring_draft_free(&d);
     if (!found) {
         char msg[160];

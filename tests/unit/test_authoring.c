@@ -62,6 +62,19 @@ static void test_parse_good(void **state)
     assert_null(json_object_get(o, "version"));
     json_decref(o);
 
+    /* a deep copy for another thread */
+    struct authoring_draft c;
+    assert_int_equal(authoring_draft_copy(&c, &d), 0);
+    assert_ptr_not_equal(c.name, d.name);
+    assert_string_equal(c.name, d.name);
+    assert_string_equal(c.variants[1].subject, "Sale!");
+    assert_ptr_not_equal(c.variants[1].subject, d.variants[1].subject);
+    assert_null(c.variants[0].subject);
+    assert_int_equal(c.nvariants, 2);
+    assert_int_equal(c.rate_limit, 1200);
+    authoring_draft_free(&c);
+    assert_null(c.name);
+
     /* an edit: fields given replace, the rest stay */
     assert_int_equal(authoring_draft_parse(&d, "{\"subject\": \"New\", \"variants\": null}", &p), 0);
     assert_string_equal(d.subject, "New");
