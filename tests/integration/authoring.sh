@@ -380,6 +380,18 @@ for c in "create --from-file $T_TMP/new.json" "edit $ID --from-file $T_TMP/edit.
     expect_err ro "read-only"
     eq "read-only JSON ($c)" "$(j "$T_TMP/ro.out" outcome)" denied
 done
+# a database role that may only read: the server refuses, exit 4
+sql "CREATE ROLE mkt_ro LOGIN; GRANT USAGE ON SCHEMA public TO mkt_ro;
+     GRANT SELECT ON ALL TABLES IN SCHEMA public TO mkt_ro;" >/dev/null
+RO_DSN=${PGDSN/user=postgres/user=mkt_ro}
+[ "$RO_DSN" != "$PGDSN" ] || fail "cannot make a DSN for another role from '$PGDSN'"
+run role_create --dsn "$RO_DSN" campaign create --from-file "$T_TMP/new.json"
+expect_rc role_create 4
+expect_err role_create "Not permitted to create a campaign"
+run role_test --dsn "$RO_DSN" campaign test-send "$ID" --to tess@au.test
+expect_rc role_test 4
+run role_preview --dsn "$RO_DSN" campaign preview "$ID"
+expect_rc role_preview 0
 eq "read-only changed nothing" "$(ncampaigns)" "$n0"
 run ro_ab --read-only campaign ab cmp_ab
 expect_rc ro_ab 0
