@@ -432,29 +432,31 @@ size_t authoring_validate(const struct authoring_draft *d, struct authoring_prob
 
 /* ---- validation against the database ---- */
 
+/* Edit distance counting a swap of two neighbours as one edit (optimal
+ * string alignment): "frist" is one from "first". */
 static size_t lev(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 63 || lb > 63)
         return 99;
-    size_t row[64];
+    unsigned char m[64][64];
+    for (size_t i = 0; i <= la; i++)
+        m[i][0] = (unsigned char)i;
     for (size_t j = 0; j <= lb; j++)
-        row[j] = j;
+        m[0][j] = (unsigned char)j;
     for (size_t i = 1; i <= la; i++) {
-        size_t diag = row[0];
-        row[0] = i;
         for (size_t j = 1; j <= lb; j++) {
-            size_t up = row[j];
-            size_t best = diag + (a[i - 1] != b[j - 1]);
-            if (up + 1 < best)
-                best = up + 1;
-            if (row[j - 1] + 1 < best)
-                best = row[j - 1] + 1;
-            row[j] = best;
-            diag = up;
+            unsigned best = m[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (m[i - 1][j] + 1u < best)
+                best = m[i - 1][j] + 1u;
+            if (m[i][j - 1] + 1u < best)
+                best = m[i][j - 1] + 1u;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && m[i - 2][j - 2] + 1u < best)
+                best = m[i - 2][j - 2] + 1u;
+            m[i][j] = (unsigned char)best;
         }
     }
-    return row[lb];
+    return m[la][lb];
 }
 
 const char *authoring_suggest(const char *word, const char *const *cands, size_t n)
@@ -488,6 +490,34 @@ static int draft_keys(const struct authoring_draft *d, char keys[][64], size_t m
         if (texts[i])
             n = preflight_placeholders(texts[i], keys, max, (size_t)n, err, sizeof err);
     return n;
+}
+
+static bool uses(const char *text, const char *key)
+{
+    char keys[MAX_KEYS][64], err[160];
+    int n = text ? preflight_placeholders(text, keys, MAX_KEYS, 0, err, sizeof err) : 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp(keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* the first field whose text has {{key}}: "subject", "body", "variants[1].body" */
+static void field_of(const struct authoring_draft *d, const char *key, char *field, size_t n)
+{
+    snprintf(field, n, "%s", uses(d->subject, key) ? "subject" : "body");
+    if (uses(d->subject, key) || uses(d->body, key))
+        return;
+    for (size_t i = 0; i < d->nvariants; i++) {
+        if (uses(d->variants[i].subject, key)) {
+            snprintf(field, n, "variants[%zu].subject", i);
+            return;
+        }
+        if (uses(d->variants[i].body, key)) {
+            snprintf(field, n, "variants[%zu].body", i);
+            return;
+        }
+    }
 }
 
 /* every attribute name among the first members of the segment (for suggestions) */
@@ -572,10 +602,8 @@ int authoring_validate_db(PGconn *conn, const struct authoring_draft *d, int tim
         cands[nc++] = "email";
         const char *key = PQgetvalue(has, i, 0);
         const char *near = authoring_suggest(key, cands, nc);
-        /* which text it is in, for the field name */
-        const char *field = "body";
-        if (d->subject && strstr(d->subject, key))
-            field = "subject";
+        char field[48];
+        field_of(d, key, field, sizeof field);
         if (near)
             authoring_problem_add(p, field, "{{%s}} is not an attribute of any recipient; did you mean %s?", key,
                                   near);

@@ -223,6 +223,10 @@ static void test_suggest(void **state)
     assert_string_equal(authoring_suggest("frist_name", cands, 5), "first_name");
     assert_string_equal(authoring_suggest("first_nam", cands, 5), "first_name");
     assert_string_equal(authoring_suggest("emial", cands, 5), "email");
+    assert_string_equal(authoring_suggest("plna", cands, 5), "plan");   /* a swap is one edit */
+    assert_string_equal(authoring_suggest("last_nmae", cands, 5), "last_name");
+    assert_string_equal(authoring_suggest("pan", cands, 5), "plan");
+    assert_null(authoring_suggest("ab", cands, 5));      /* two letters: any edit is too many */
     assert_null(authoring_suggest("zip", cands, 5));     /* 3 letters: nothing is near enough */
     assert_null(authoring_suggest("company", cands, 5));
     assert_null(authoring_suggest("x", cands, 0));
