@@ -205,8 +205,17 @@ static int execute(const struct config *cfg, const struct opts *o, PGconn *conn,
             if (rq->op == AU_EDIT || rq->op == AU_PROMOTE)
                 json_object_set_new(j, "previous_revision",
                                     res.previous_revision ? json_integer(res.previous_revision) : json_null());
-            if (rq->op == AU_EDIT)
-                json_object_set_new(j, "changed", json_string(res.changed));
+            if (rq->op == AU_EDIT) {
+                /* "body, subject" as ["body", "subject"] */
+                json_t *arr = json_array();
+                for (const char *c = res.changed; *c;) {
+                    size_t n = strcspn(c, ",");
+                    json_array_append_new(arr, json_stringn(c, n));
+                    c += n;
+                    c += strspn(c, ", ");
+                }
+                json_object_set_new(j, "changed", arr);
+            }
             if (rq->op == AU_CLONE)
                 json_object_set_new(j, "cloned_from", json_string(res.cloned_from));
             if (rq->op == AU_TEST_SEND) {

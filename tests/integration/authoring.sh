@@ -137,7 +137,7 @@ write "$T_TMP/edit.json" 'version=1' 'subject="Second {{first_name}}"' 'note="be
 run edit campaign edit "$ID" --from-file "$T_TMP/edit.json" --json
 expect_rc edit 0
 eq "edit outcome" "$(j "$T_TMP/edit.out" outcome) v$(j "$T_TMP/edit.out" version) r$(j "$T_TMP/edit.out" revision)" "applied v2 r2"
-eq "edit changed" "$(j "$T_TMP/edit.out" changed)" subject
+eq "edit changed" "$(j "$T_TMP/edit.out" changed)" "['subject']"
 eq "revisions after edit" "$(sql "SELECT string_agg(revision || ':' || subject || ':' || coalesce(note, '-'), ' | ' ORDER BY revision) FROM campaign_revisions WHERE campaign_id = '$ID'")" \
    "1:$EVIL_SUBJECT:first draft | 2:Second {{first_name}}:better subject"
 eq "variants carried into revision 2" "$(sql "SELECT count(*) FROM campaign_variants WHERE campaign_id = '$ID' AND revision = 2")" 2
