@@ -23,6 +23,13 @@ static void usage(FILE *out)
         "usage: marketing [options]                      the console\n"
         "       marketing [options] campaigns [--status S] [--json]\n"
         "       marketing [options] campaign show ID [--json]\n"
+        "       marketing [options] campaign create --from-file FILE [--note TEXT] [--json]\n"
+        "       marketing [options] campaign edit ID --from-file FILE [--note TEXT] [--json]\n"
+        "       marketing [options] campaign clone ID [--name NAME] [--json]\n"
+        "       marketing [options] campaign preview ID [--contact EMAIL] [--variant X]\n"
+        "       marketing [options] campaign test-send ID --to ADDRESS [--variant X] [--json]\n"
+        "       marketing [options] campaign ab ID [--json]\n"
+        "       marketing [options] campaign promote ID --variant X [--yes] [--json]\n"
         "       marketing [options] launch|pause|resume|cancel|retry-failed ID [--yes] [--json] [--note TEXT]\n"
         "       marketing [options] rollback ID [--to-revision N] [--yes] [--json] [--note TEXT]\n"
         "       marketing [options] stop-all [--yes] [--json] [--note TEXT]\n"
@@ -377,6 +384,9 @@ int cli_main(int argc, char **argv, char **envp, cli_console_fn console)
     else if (strcmp(argv[0], "help") == 0) {
         usage(stdout);
         rc = EXIT_OK;
+    } else if (strcmp(argv[0], "campaign") == 0 && argc > 1 &&
+               (rc = cli_campaigns(&cfg, argc - 1, argv + 1)) >= 0) {
+        /* authoring; "campaign show" is campaign control's */
     } else if ((rc = cli_control(&cfg, argv[0], argc - 1, argv + 1)) < 0) {
         char msg[128];
         snprintf(msg, sizeof msg, "unknown command '%.64s' (see marketing --help)", argv[0]);

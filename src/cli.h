@@ -37,6 +37,11 @@ int cli_alerts(const struct config *cfg, int argc, char **argv);
  * --rule RULE | show ID, each with [--json]. */
 int cli_segments(const struct config *cfg, int argc, char **argv);
 
+/* marketing campaign create|edit|clone|preview|test-send|ab|promote: the
+ * authoring subcommands (argv[0] is the subcommand). Returns -1 when
+ * argv[0] is none of them. */
+int cli_campaigns(const struct config *cfg, int argc, char **argv);
+
 /* marketing query 'EXPR' [--json]: PromQL on the console's own scrapes. */
 int cli_query(const struct config *cfg, int argc, char **argv);
 

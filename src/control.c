@@ -215,12 +215,12 @@ static void read_stop(const PGresult *res, struct ctl_result *out)
     }
 }
 
-static bool retryable(const char *state)
+bool ctl_sqlstate_retryable(const char *state)
 {
     return strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0;
 }
 
-static bool denied(const char *state)
+bool ctl_sqlstate_denied(const char *state)
 {
     /* insufficient_privilege; read_only_sql_transaction (a standby, or
      * default_transaction_read_only) */
@@ -271,14 +271,14 @@ int ctl_execute(PGconn *conn, const struct ctl_request *rq, const struct ctl_ide
             return 0;
         }
         const char *state = db_sqlstate(res);
-        if (retryable(state) && attempt < MAX_TRIES) {
+        if (ctl_sqlstate_retryable(state) && attempt < MAX_TRIES) {
             /* rolled back whole: sending it again is safe */
             PQclear(res);
             struct timespec ts = { 0, 20000000L * attempt };
             nanosleep(&ts, NULL);
             continue;
         }
-        out->outcome = denied(state) ? CTL_DENIED : CTL_ERROR;
+        out->outcome = ctl_sqlstate_denied(state) ? CTL_DENIED : CTL_ERROR;
         db_error(out->error, sizeof out->error, ctl_action_name(rq->action), conn, res);
         PQclear(res);
         return 0;
@@ -325,6 +325,8 @@ int ctl_verify(PGconn *conn, const struct ctl_request *rq, int timeout_ms, int c
         out->outcome = CTL_NOT_APPLIED;
     } else {
         out->outcome = CTL_APPLIED;
+        if (!out->campaign_id[0]) /* a request that made the campaign (create, clone) */
+            copy_col(out->campaign_id, sizeof out->campaign_id, res, 0, 0);
         copy_col(out->status, sizeof out->status, res, 0, 1);
         out->version = (int)db_i64(res, 0, 2);
         out->revision = (int)db_i64(res, 0, 3);

@@ -124,6 +124,14 @@ bool ctl_succeeded(enum ctl_outcome o);
 void ctl_log(const struct ctl_request *rq, const struct ctl_result *r,
              const struct ctl_identity *id, const char *message);
 
+/* Whether a failed statement's SQLSTATE means the server rolled it back
+ * whole and it may be sent again (serialization failure, deadlock). */
+bool ctl_sqlstate_retryable(const char *state);
+
+/* Whether a SQLSTATE means "not permitted" (a role without the right, a
+ * standby, default_transaction_read_only). */
+bool ctl_sqlstate_denied(const char *state);
+
 /* The outcome's name for JSON output and logs: "applied", "conflict", ... */
 const char *ctl_outcome_name(enum ctl_outcome o);
 

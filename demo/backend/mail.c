@@ -139,7 +139,8 @@ void mail_compose(struct strbuf *out, const struct mail_parts *m)
 
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-    snprintf(id, sizeof id, "<d%lld.%s@" BACKEND_NAME ".invalid>", m->delivery_id, m->campaign_id);
+    snprintf(id, sizeof id, "<%c%lld.%s@" BACKEND_NAME ".invalid>", m->test ? 't' : 'd', m->delivery_id,
+             m->campaign_id);
 
     mail_header(out, "From", m->from);
     mail_header(out, "To", m->to);
@@ -154,6 +155,8 @@ void mail_compose(struct strbuf *out, const struct mail_parts *m)
     mail_header(out, "X-Campaign-Id", m->campaign_id);
     if (m->variant)
         mail_header(out, "X-Variant", m->variant);
+    if (m->test)
+        mail_header(out, "X-Test-Send", "yes");
     strbuf_putc(out, '\n');
     strbuf_reset(&text);
     mail_render_with(&text, m->body, attrs, m->to);

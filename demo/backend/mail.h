@@ -6,6 +6,8 @@
 
 #include "util.h"
 
+#include <stdbool.h>
+
 struct mail_parts {
     const char *from;
     const char *to;
@@ -14,7 +16,8 @@ struct mail_parts {
     const char *attributes;   /* the contact's attributes, JSON text */
     const char *campaign_id;
     const char *variant;      /* NULL: none */
-    long long delivery_id;
+    long long delivery_id;    /* or the test delivery's id */
+    bool test;                /* a test send: "X-Test-Send: yes", Message-ID <tN.…> */
 };
 
 /* The whole message, LF line endings as maildir stores them. "{{ key }}"

@@ -208,6 +208,8 @@ static void metrics_render_email(struct strbuf *out)
         {EC_CONVERSIONS, "conversions_total", "Conversions recorded after a click (simulated)."},
         {EC_SIM_DROPPED, "simulation_events_dropped_total",
          "Open and click events dropped because the event queue was full."},
+        {EC_TEST_SENT, "emails_test_sent_total",
+         "Test sends handed to the sink (never counted as campaign sends)."},
     };
     size_t i;
 

@@ -20,6 +20,7 @@ enum email_counter {
     EC_BOUNCED,
     EC_CONVERSIONS,
     EC_SIM_DROPPED,
+    EC_TEST_SENT,
     EC_COUNT
 };
 

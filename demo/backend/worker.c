@@ -11,6 +11,7 @@
 #include "rng.h"
 #include "sender.h"
 #include "sim.h"
+#include "testsend.h"
 #include "util.h"
 
 #include <poll.h>
@@ -25,6 +26,7 @@
 #define WORKER_BACKOFF_BASE_MS 250
 #define WORKER_BACKOFF_MAX_MS 10000
 #define WORKER_MAX_PROMOTE 64
+#define WORKER_TEST_SCAN_MS 2000 /* test sends missed by LISTEN wait at most this */
 
 struct worker {
     pthread_t thread;
@@ -40,7 +42,9 @@ struct worker {
     int64_t next_scan;
     int64_t next_stats;
     int64_t next_connect;
+    int64_t next_test;
     bool need_scan;
+    bool need_test;
     bool ever_connected;
     int failures;
     char err[1024];
@@ -109,7 +113,8 @@ static int worker_connect(struct worker *w)
                             (json_int_t)delay));
         return -1;
     }
-    if (db_run(&w->db, "LISTEN marketing_campaign", 0, NULL, w->err, sizeof w->err) < 0) {
+    if (db_run(&w->db, "LISTEN marketing_campaign", 0, NULL, w->err, sizeof w->err) < 0 ||
+        db_run(&w->db, "LISTEN marketing_test_send", 0, NULL, w->err, sizeof w->err) < 0) {
         worker_lost(w, w->err);
         return -1;
     }
@@ -120,6 +125,7 @@ static int worker_connect(struct worker *w)
     w->failures = 0;
     /* notifications sent while we were away are lost: look at everything again */
     w->need_scan = true;
+    w->need_test = true;
     w->next_stats = 0;
     health_db_ok();
     return 0;
@@ -145,7 +151,10 @@ static int worker_wait(struct worker *w, int64_t timeout_ms)
         return -1;
     }
     while ((n = PQnotifies(w->db.conn)) != NULL) {
-        w->need_scan = true;
+        if (strcmp(n->relname, "marketing_test_send") == 0)
+            w->need_test = true;
+        else
+            w->need_scan = true;
         PQfreemem(n);
     }
     return 0;
@@ -239,6 +248,17 @@ static int worker_step(struct worker *w)
         log_event(LOG_WARN, NULL, "campaign scan failed", json_pack("{s:s}", "error", w->err));
         w->next_scan = now + w->cfg->scan_ms;
         w->need_scan = false;
+    }
+    /* test sends: on their NOTIFY, and on a timer in case one was missed;
+     * held, like every send, while sending is switched off */
+    if ((w->need_test || now >= w->next_test) && faults_sending()) {
+        w->need_test = false;
+        w->next_test = now + WORKER_TEST_SCAN_MS;
+        if (testsend_run(&w->db, w->sink, w->err, sizeof w->err) < 0) {
+            if (!db_connected(&w->db))
+                return -1;
+            log_event(LOG_WARN, NULL, "test sends failed; retrying shortly", json_pack("{s:s}", "error", w->err));
+        }
     }
     if (now >= w->next_stats) {
         w->next_stats = now + WORKER_STATS_MS;

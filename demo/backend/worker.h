@@ -1,7 +1,8 @@
 /* worker: the campaign worker thread. It owns its PGconn (LISTEN
  * marketing_campaign plus every query), reconnects with jittered backoff,
  * scans active and scheduled campaigns, promotes due scheduled ones, drives
- * the sender and the open/click simulation each tick, and refreshes the
+ * the sender and the open/click simulation each tick, sends test deliveries
+ * (LISTEN marketing_test_send, and every 2 s besides), and refreshes the
  * database figures behind /metrics every ~2 s. */
 #ifndef BACKEND_WORKER_H
 #define BACKEND_WORKER_H

@@ -251,6 +251,9 @@ int load_model(PGconn *conn, struct model *m, const struct load_options *in)
         n = (size_t)snprintf(sql, sizeof sql, "TRUNCATE ");
         for (size_t i = 0; i < NTABLES; i++)
             n += (size_t)snprintf(sql + n, sizeof sql - n, "%s%s", i ? ", " : "", tables[i]);
+        /* and the tables that reference them (test_deliveries, ...): empty
+         * too, since what they reference is (load_check) */
+        snprintf(sql + n, sizeof sql - n, " CASCADE");
         if (exec_ok(conn, sql) != 0)
             goto fail;
     }
