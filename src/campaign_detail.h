@@ -8,6 +8,8 @@
 
 #include <libpq-fe.h>
 
+#include "authoring.h"
+
 struct revision_row {
     int revision, restored_from;   /* restored_from 0: an edit, not a rollback */
     char *subject, *author, *note, *variants; /* untrusted; variants "A 50% / B 50%" or "" */
@@ -34,6 +36,9 @@ struct campaign_detail {
     char *sup_email[DETAIL_RECIPIENTS];   /* untrusted */
     int sup_rev[DETAIL_RECIPIENTS];
     size_t nsup;
+    /* the A/B results of its deliveries, when it has variants */
+    bool have_ab;
+    struct authoring_ab ab;
     int64_t fetched_ms;
 };
 

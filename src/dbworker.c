@@ -186,6 +186,21 @@ static int refresh_detail(struct dbworker *w, PGconn *conn)
     PQclear(revs);
     PQclear(audit);
     PQclear(sup);
+    if (d) {
+        /* the A/B results, for a campaign with variants */
+        struct authoring_ab ab;
+        char aberr[256];
+        if (authoring_ab_fetch(conn, id, QUERY_TIMEOUT_MS, w->stop_pipe[0], &ab, aberr, sizeof aberr) == 0) {
+            authoring_ab_analyze(&ab);
+            d->have_ab = ab.leader >= 0;
+            d->ab = ab;
+        } else if (PQstatus(conn) == CONNECTION_BAD) {
+            campaign_detail_free(&d);
+            free(id);
+            set_status(w, DBW_RECONNECTING, 1, clock_mono_ms(), aberr);
+            return -1;
+        }
+    }
     free(id);
     if (!d) {
         set_status(w, DBW_CONNECTED, 0, 0, err);

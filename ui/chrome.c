@@ -1,6 +1,7 @@
 #include "chrome.h"
 
 #include "acks.h"
+#include "campform.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -264,6 +265,10 @@ static void run_command(struct ui *ui, bool *running)
     }
     if (a == ACT_ACK || a == ACT_SNOOZE || a == ACT_UNACK) {
         acks_begin(ui, a, arg);
+        return;
+    }
+    if ((a == ACT_TEST_SEND || a == ACT_PROMOTE || a == ACT_PREVIEW || a == ACT_CLONE) && *arg) {
+        campform_command(ui, a, arg);
         return;
     }
     *running = ui_run_action(ui, a);

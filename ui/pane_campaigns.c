@@ -148,6 +148,24 @@ static int history_lines(const struct campaign_detail *h, char lines[][256], int
 {
     int n = 0;
     char when[32], cnt[16];
+    if (h->have_ab && n < max) {
+        snprintf(lines[n++], 256, "A/B results: %s%s", h->ab.verdict,
+                 h->ab.significant ? "  (W promotes the winner)" : "");
+        for (size_t i = 0; i < h->ab.n && n < max; i++) {
+            const struct authoring_ab_row *v = &h->ab.v[i];
+            char sent[16], test[160];
+            fmt_count(sent, sizeof sent, v->sent);
+            if ((int)i == h->ab.leader)
+                snprintf(test, sizeof test, "leader");
+            else if (v->tested)
+                snprintf(test, sizeof test, "clicks vs leader z=%.2f p=%.3f", v->z_click, v->p_click);
+            else
+                snprintf(test, sizeof test, "%s", v->why);
+            snprintf(lines[n++], 256, "  %-2s sent %8s  open %5.1f%%  click %5.1f%%  %s", v->variant[0] ? v->variant : "-",
+                     sent, v->sent ? 100.0 * (double)v->opened / (double)v->sent : 0.0,
+                     v->sent ? 100.0 * (double)v->clicked / (double)v->sent : 0.0, test);
+        }
+    }
     if (n < max)
         snprintf(lines[n++], 256, "Revisions (newest first; sent mail cannot be recalled)");
     for (size_t i = 0; i < h->nrev && n < max; i++) {
@@ -397,7 +415,7 @@ static const struct campaign *selected(void *st, const struct pane_data *d)
 static bool accepts(void *st, enum action_id a)
 {
     const struct campaigns_state *s = st;
-    if (a >= ACT_LAUNCH && a <= ACT_RETRY_FAILED)
+    if ((a >= ACT_LAUNCH && a <= ACT_RETRY_FAILED) || (a >= ACT_NEW && a <= ACT_PROMOTE))
         return true; /* in the list and in the details alike */
     if (s->detail) /* details: Esc, and Up/Down step through the campaigns */
         return a == ACT_BACK || a == ACT_DOWN || a == ACT_UP;

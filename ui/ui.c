@@ -24,6 +24,7 @@
 #include "poller.h"
 #include "ruleng.h"
 #include "acks.h"
+#include "campform.h"
 #include "sanitize.h"
 #include "term_guard.h"
 #include "wakepipe.h"
@@ -58,6 +59,7 @@ static int translate_key(int ret, wint_t wch)
         case KEY_BTAB: return KEYC_BTAB;
         case KEY_BACKSPACE: return KEYC_BACKSPACE;
         case KEY_F(1): return KEYC_F1;
+        case KEY_F(2): return KEYC_F2;
         case KEY_RESIZE: return -2;
         case KEY_MOUSE: return -3;
         default: return -1;
@@ -193,6 +195,8 @@ static void take_news(struct ui *ui)
     while (dbworker_take_task(ui->db, &t)) {
         if (ui->mode == MODE_MODAL && t.kind >= DBW_TASK_MODAL && ui->modal.task)
             ui->modal.task(ui, ui->modal.st, &t);
+        else if (t.kind >= DBW_TASK_CAMP && t.kind < DBW_TASK_MODAL)
+            campform_task(ui, &t);
         else if (t.free_arg)
             t.free_arg(t.arg); /* its modal is gone */
     }
@@ -306,6 +310,17 @@ static bool global_action(struct ui *ui, enum action_id a)
     case ACT_ACK: case ACT_SNOOZE: case ACT_UNACK:
         acks_begin(ui, a, NULL);
         break;
+    case ACT_NEW: case ACT_EDIT: case ACT_CLONE: case ACT_PREVIEW: case ACT_TEST_SEND: case ACT_PROMOTE: {
+        struct pane *p = &ui->panes[ui->focus];
+        if (p->ops != &campaigns_pane) {
+            if (a == ACT_NEW)
+                chrome_message(ui, "New campaigns in the Campaigns pane (1), new segments in Segments (2).");
+            break;
+        }
+        struct pane_data d = pane_data_of(ui);
+        campform_action(ui, a, p->ops->selected ? p->ops->selected(p->st, &d) : NULL);
+        break;
+    }
     case ACT_LAUNCH: case ACT_PAUSE: case ACT_RESUME: case ACT_CANCEL: case ACT_ROLLBACK:
     case ACT_RETRY_FAILED: case ACT_STOP_ALL:
         control_begin(ui, a, "");
