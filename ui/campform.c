@@ -738,6 +738,15 @@ static void form_task(struct ui *ui, void *st, struct dbw_task *dt)
         if (dt->rc != 0 || t->load_rc != 0) {
             snprintf(fm->message, sizeof fm->message, "Cannot load %s: %s", fm->id,
                      t->load_rc == 1 ? "no such campaign" : dt->err);
+        } else if (strcmp(t->status, "active") == 0) {
+            /* it started sending meanwhile: pause first, with its confirm */
+            char id[64];
+            snprintf(id, sizeof id, "%s", fm->id);
+            task_free(t);
+            ui_modal_close(ui); /* frees fm */
+            chrome_message(ui, "It is sending: pause it first (confirm below), then press e again.");
+            control_begin(ui, ACT_PAUSE, id);
+            return;
         } else {
             fm->version = t->version;
             snprintf(fm->status, sizeof fm->status, "%s", t->status);
@@ -1068,12 +1077,8 @@ void campform_action(struct ui *ui, enum action_id a, const struct campaign *c)
     }
     switch (a) {
     case ACT_EDIT:
-        if (strcmp(c->status, "active") == 0) {
-            /* editing an active campaign: pause first, with its confirm */
-            chrome_message(ui, "It is sending: pause it first (confirm below), then press e again.");
-            control_begin(ui, ACT_PAUSE, c->id);
-            return;
-        }
+        /* an active one is found so when it loads (the list may lag): the
+         * pause confirm comes then */
         if (strcmp(c->status, "completed") == 0 || strcmp(c->status, "cancelled") == 0) {
             char msg[200];
             snprintf(msg, sizeof msg, "%s is %s: only draft, scheduled and paused campaigns can be edited "
