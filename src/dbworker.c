@@ -516,6 +516,10 @@ static int run_preflight(struct dbworker *w, PGconn *conn)
 static int run_tasks(struct dbworker *w, PGconn *conn)
 {
     for (;;) {
+        /* stopping: the rest wait (their args are freed at the stop) */
+        struct pollfd sp = { .fd = w->stop_pipe[0], .events = POLLIN };
+        if (poll(&sp, 1, 0) > 0)
+            return 0;
         pthread_mutex_lock(&w->lock);
         if (w->n_tasks == 0) {
             pthread_mutex_unlock(&w->lock);

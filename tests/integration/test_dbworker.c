@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -337,6 +338,98 @@ static void test_acks_read_only_role(void **state)
     assert_true(dbworker_stop(&w));
 }
 
+/* ---- tasks ---- */
+
+struct sql_task {
+    char sql[256];
+    char answer[64];
+};
+
+static int run_sql_task(PGconn *conn, void *arg, int cancel_fd, char *err, size_t errsz)
+{
+    (void)cancel_fd;
+    struct sql_task *t = arg;
+    PGresult *res = PQexec(conn, t->sql);
+    int rc = 0;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        snprintf(t->answer, sizeof t->answer, "%s", PQgetvalue(res, 0, 0));
+    else if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        snprintf(err, errsz, "%s", PQresultErrorMessage(res));
+        rc = -1;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static bool take_task(struct dbworker *w, struct dbw_task *t, int ms)
+{
+    int64_t end = clock_mono_ms() + ms;
+    while (clock_mono_ms() < end) {
+        if (dbworker_take_task(w, t))
+            return true;
+        struct pollfd p = { .fd = wake[0], .events = POLLIN };
+        poll(&p, 1, 100);
+        char buf[64];
+        while (read(wake[0], buf, sizeof buf) > 0)
+            ;
+    }
+    return false;
+}
+
+static void test_tasks(void **state)
+{
+    (void)state;
+    struct dbworker *w = start_live(dsn);
+    struct sql_task a = { .sql = "SELECT 'first'" }, b = { .sql = "SELECT 2 + 2" }, c = { .sql = "SELECT nope" };
+    char why[256];
+    struct dbw_task ta = { .fn = run_sql_task, .arg = &a, .kind = 1 }, tb = ta, tc = ta;
+    tb.arg = &b;
+    tb.kind = 2;
+    tc.arg = &c;
+    tc.kind = 3;
+    /* in order, each on the worker's connection; an error comes back as one */
+    assert_true(dbworker_run_task(w, &ta, why, sizeof why));
+    assert_true(dbworker_run_task(w, &tb, why, sizeof why));
+    assert_true(dbworker_run_task(w, &tc, why, sizeof why));
+    struct dbw_task got;
+    assert_true(take_task(w, &got, 5000));
+    assert_int_equal(got.kind, 1);
+    assert_int_equal(got.rc, 0);
+    assert_string_equal(a.answer, "first");
+    assert_true(take_task(w, &got, 5000));
+    assert_int_equal(got.kind, 2);
+    assert_string_equal(b.answer, "4");
+    assert_true(take_task(w, &got, 5000));
+    assert_int_equal(got.kind, 3);
+    assert_int_equal(got.rc, -1);
+    assert_non_null(strstr(got.err, "nope"));
+    /* a write on a read-only console is refused, and never runs */
+    dbworker_set_read_only(w, "read_only is set");
+    struct sql_task d = { .sql = "SELECT 'ran'" };
+    struct dbw_task td = { .fn = run_sql_task, .arg = &d, .write = true, .kind = 4 };
+    assert_true(dbworker_run_task(w, &td, why, sizeof why));
+    assert_true(take_task(w, &got, 5000));
+    assert_int_equal(got.kind, 4);
+    assert_int_equal(got.rc, -1);
+    assert_non_null(strstr(got.err, "read-only (read_only is set)"));
+    assert_string_equal(d.answer, "");
+    /* a read still runs */
+    struct sql_task e = { .sql = "SELECT 'read'" };
+    struct dbw_task te = { .fn = run_sql_task, .arg = &e, .kind = 5 };
+    assert_true(dbworker_run_task(w, &te, why, sizeof why));
+    assert_true(take_task(w, &got, 5000));
+    assert_string_equal(e.answer, "read");
+    /* the queue is bounded */
+    size_t queued = 0;
+    struct sql_task slow = { .sql = "SELECT pg_sleep(0.3)" };
+    struct dbw_task ts = { .fn = run_sql_task, .arg = &slow, .kind = 6 };
+    while (dbworker_run_task(w, &ts, why, sizeof why) && queued < 100)
+        queued++;
+    assert_true(queued <= DBW_MAX_TASKS + 1);
+    assert_non_null(strstr(why, "busy"));
+    assert_true(dbworker_stop(&w));
+}
+
 static void test_server_lost_and_back(void **state)
 {
     (void)state;
@@ -430,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_and_notify),
         cmocka_unit_test(test_acks_between_consoles),
         cmocka_unit_test(test_acks_read_only_role),
+        cmocka_unit_test(test_tasks),
         cmocka_unit_test(test_server_lost_and_back),
         cmocka_unit_test(test_unreachable_from_the_start),
     };
