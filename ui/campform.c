@@ -186,6 +186,36 @@ static void append_key(char *buf, size_t n, int key)
     }
 }
 
+/* A whole file, its last newlines trimmed (editors add one); NULL when it
+ * is larger than max (*too_big) or memory runs out. */
+static char *read_all(FILE *f, size_t max, bool *too_big)
+{
+    size_t cap = 4096, n = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    for (;;) {
+        if (n + 1 >= cap) {
+            char *g = cap < max ? realloc(out, cap * 2) : NULL;
+            if (!g) {
+                *too_big = cap >= max;
+                free(out);
+                return NULL;
+            }
+            out = g;
+            cap *= 2;
+        }
+        size_t r = fread(out + n, 1, cap - n - 1, f);
+        if (r == 0)
+            break;
+        n += r;
+    }
+    while (n > 0 && out[n - 1] == '\n')
+        n--;
+    out[n] = '\0';
+    return out;
+}
+
 /* Long text in $VISUAL or $EDITOR (else vi), as git commit does: the
  * screen is given back while it runs. Returns the new text (malloc'd), or
  * NULL with a message when the editor failed (the text is then unchanged). */
@@ -231,27 +261,10 @@ static char *edit_text(const char *text, char *msg, size_t msgsz)
     } else {
         FILE *f = fopen(path, "r");
         if (f) {
-            size_t cap = 4096, n = 0;
-            out = malloc(cap);
-            for (int c; out && (c = fgetc(f)) != EOF;) {
-                if (n + 2 > cap) {
-                    char *g = cap < (1u << 20) ? realloc(out, cap * 2) : NULL;
-                    if (!g) {
-                        free(out);
-                        out = NULL;
-                        snprintf(msg, msgsz, "the text is larger than 1 MiB: unchanged");
-                        break;
-                    }
-                    out = g;
-                    cap *= 2;
-                }
-                out[n++] = (char)c;
-            }
-            if (out) {
-                while (n > 0 && out[n - 1] == '\n')
-                    n--; /* editors add a newline at the end */
-                out[n] = '\0';
-            }
+            bool too_big = false;
+            out = read_all(f, 1u << 20, &too_big);
+            if (!out)
+                snprintf(msg, msgsz, "%s", too_big ? "the text is larger than 1 MiB: unchanged" : "out of memory");
             fclose(f);
         } else {
             snprintf(msg, msgsz, "cannot read %s back: %s", path, strerror(errno));
@@ -445,9 +458,9 @@ static void to_draft(const struct form *fm, struct authoring_draft *d)
         for (size_t i = 7; i < fm->nf; i++) {
             if (fm->f[i].variant != v->letter[0] - 'A')
                 continue;
-            if (fm->f[i].kind == F_LINE)
+            if (fm->f[i].kind == F_LINE && !v->subject)
                 v->subject = dup_nonempty(fm->f[i].line);
-            else
+            else if (fm->f[i].kind == F_TEXT && !v->body)
                 v->body = dup_nonempty(fm->f[i].text);
         }
     }
