@@ -58,6 +58,7 @@ static int translate_key(int ret, wint_t wch)
         case KEY_BTAB: return KEYC_BTAB;
         case KEY_BACKSPACE: return KEYC_BACKSPACE;
         case KEY_F(1): return KEYC_F1;
+        case KEY_DC: return KEYC_DELETE;
         case KEY_RESIZE: return -2;
         case KEY_MOUSE: return -3;
         default: return -1;
