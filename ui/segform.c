@@ -412,5 +412,5 @@ void segform_open(struct ui *ui)
     ui_modal_open(ui, &m);
     const char *ro = read_only_reason(ui);
     if (ro)
-        snprintf(s->note, sizeof s->note, "Read-only: %s. Rules can be tried; nothing can be saved.", ro);
+        snprintf(s->note, sizeof s->note, "Read-only: nothing can be saved (%s).", ro);
 }
