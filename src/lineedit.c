@@ -78,12 +78,13 @@ void lineedit_set(struct lineedit *e, const char *s)
 /* The start of the character before byte offset at. */
 static size_t prev_char(const struct lineedit *e, size_t at)
 {
-    if (at == 0)
-        return 0;
-    at--;
-    while (at > 0 && ((unsigned char)e->buf[at] & 0xC0) == 0x80)
-        at--;
-    return at;
+    size_t p = at < e->len ? at : e->len;
+    while (p > 0) {
+        p--;
+        if (((unsigned char)e->buf[p] & 0xC0) != 0x80)
+            break; /* not a continuation byte: the character starts here */
+    }
+    return p;
 }
 
 /* The start of the character after the one at byte offset at. */
