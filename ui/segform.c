@@ -278,6 +278,10 @@ static bool on_key(struct ui *ui, void *st, int key)
     }
     switch (key) {
     case KEYC_ESC:
+        if (s->save_id) {
+            snprintf(s->note, sizeof s->note, "Saving: wait for the database's answer.");
+            return true;
+        }
         if (!typed(s))
             return false;
         s->asking_discard = true;
