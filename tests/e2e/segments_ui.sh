@@ -103,6 +103,7 @@ keys y
 expect_screen 5 "Segments +$((before + 1))"
 keys q
 wait_for 5 console_exited || fail "the console did not quit"
+eq "the console's exit status" "$(cat "$T_TMP/exit")" 0
 tm kill-server
 
 # --- a name with an escape byte: stored literally, shown sanitized
@@ -128,6 +129,7 @@ keys f
 expect_screen 5 "Read-only: read_only is set .*Nothing was changed"
 keys q
 wait_for 5 console_exited || fail "the console did not quit"
+eq "the console's exit status" "$(cat "$T_TMP/exit")" 0
 eq "nothing saved read-only" "$(sql "SELECT count(*) FROM segments")" "$((before + 2))"
 if grep -q $'evil\e\\[31mred' "$T_TMP/raw"; then fail "the escape byte reached the terminal"; fi
 echo "ok"
