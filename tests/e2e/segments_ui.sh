@@ -5,7 +5,9 @@
 # hostile text too) and it shows in the list; f refreshes it, and says who
 # is refreshing when another session holds the lock; a segment's details
 # show the campaigns sent to it; a name with an escape byte is shown
-# sanitized; and a read-only console refuses to save, saying why.
+# sanitized; a count that takes too long (contacts locked by another
+# session) is stopped by the statement timeout and said to be; and a
+# read-only console refuses to save, saying why.
 . "$(dirname "$0")/../lib.sh"
 stack_up
 before=$(sql "SELECT count(*) FROM segments")
@@ -116,12 +118,32 @@ console_start 120 40 --read-only
 expect_screen 10 "READ-ONLY"
 keys 2
 expect_screen 10 "evil\^\[\[31mred"
+no_dots() { ! screen_has '\.\.\.'; }
+wait_for 10 no_dots || fail "the segments' engagement never arrived"
 keys n
 expect_screen 5 "Read-only: nothing can be saved \(read_only is set"
 keys -l "ro"
 keys Tab
 keys -l 'plan = "pro"'
 expect_screen 5 "Size  $want_fmt contacts"
+# a count that cannot finish (another session locks contacts) is stopped
+# by the statement timeout, and the editor says so
+fifo2=$T_TMP/locker2
+mkfifo "$fifo2"
+psql -X -q "$PGDSN" -v ON_ERROR_STOP=1 <"$fifo2" >/dev/null 2>&1 &
+locker2=$!
+exec 8>"$fifo2"
+defer "kill $locker2 2>/dev/null"
+echo "BEGIN; LOCK TABLE contacts IN ACCESS EXCLUSIVE MODE;" >&8
+contacts_locked() { [ "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'contacts' AND l.mode = 'AccessExclusiveLock' AND l.granted")" -ge 1 ]; }
+wait_for 10 contacts_locked || fail "the second session never locked contacts"
+keys -l ' and age >= 30'
+expect_screen 10 "Size  unknown: the rule took longer than 2000 ms to count, and was stopped"
+echo "COMMIT;" >&8
+exec 8>&-
+wait "$locker2" 2>/dev/null || true
+keys BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace BSpace
+expect_screen 10 "Size  $want_fmt contacts"
 keys Enter
 expect_screen 5 "Read-only: read_only is set \(--read-only, MARKETING_READ_ONLY or marketing.conf\)\. Nothing was saved\."
 keys Escape y
