@@ -334,8 +334,9 @@ static const char *const help[] = {
     "  email contains \"@example.com\" and status = \"active\"",
     "  attr(\"first name\") starts with \"An\" and vip = true and phone is not null",
     "and or not ( )  = != < <= > >=  in (...)  contains  starts with  is [not] null",
-    "N minutes|hours|days|weeks ago  opened|clicked cmp_N  all; other names are attributes",
-    "Keys: Tab Up Down field  Left Right Home End  Backspace Delete  Enter or C-s save  Esc cancel",
+    "30 days ago (minutes hours weeks)  opened cmp_12  clicked cmp_12  all",
+    "Other names are attributes; attr(\"any key\") reaches the rest.",
+    "Tab field  Left Right Home End  Backspace Delete  Enter/C-s save  Esc cancel",
 };
 
 static void on_draw(struct ui *ui, void *st, struct rect r)
