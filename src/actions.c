@@ -52,7 +52,8 @@ static const struct { int code; const char *name; } key_names[] = {
     { KEYC_UP, "Up" }, { KEYC_DOWN, "Down" }, { KEYC_LEFT, "Left" }, { KEYC_RIGHT, "Right" },
     { KEYC_PGUP, "PgUp" }, { KEYC_PGDN, "PgDn" }, { KEYC_HOME, "Home" }, { KEYC_END, "End" },
     { KEYC_ENTER, "Enter" }, { KEYC_ESC, "Esc" }, { KEYC_TAB, "Tab" }, { KEYC_BTAB, "BTab" },
-    { KEYC_BACKSPACE, "Backspace" }, { KEYC_F1, "F1" }, { KEYC_F2, "F2" }, { ' ', "Space" },
+    { KEYC_BACKSPACE, "Backspace" }, { KEYC_F1, "F1" }, { KEYC_F2, "F2" }, { KEYC_DELETE, "Delete" },
+    { ' ', "Space" },
 };
 
 int keyc_parse(const char *name)

@@ -27,6 +27,23 @@ void fmt_count(char *buf, size_t n, int64_t v)
         snprintf(buf, n, "%.0f%c", d, units[u]);
 }
 
+void fmt_grouped(char *buf, size_t n, int64_t v)
+{
+    char digits[32], out[48];
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    int len = snprintf(digits, sizeof digits, "%" PRIu64, u);
+    size_t k = 0;
+    if (v < 0)
+        out[k++] = '-';
+    for (int i = 0; i < len; i++) {
+        if (i > 0 && (len - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    out[k] = '\0';
+    snprintf(buf, n, "%s", out);
+}
+
 void fmt_percent(char *buf, size_t n, int64_t part, int64_t whole)
 {
     if (whole <= 0 || part < 0) {

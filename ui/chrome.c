@@ -98,9 +98,12 @@ void chrome_draw_hint(struct ui *ui)
         ui->cursor_x = w < r.w ? w : r.w - 1;
         return;
     }
-    ui->cursor_y = -1;
     if (ui->message[0]) {
         draw_text(ctx, r.y, r.x, r.w, ui->message, false, ROLE_WARN);
+        return;
+    }
+    if (ui->mode == MODE_MODAL) { /* its keys are its own: it shows them */
+        draw_blank(ctx, r.y, r.x, r.w, ROLE_HINT);
         return;
     }
     char hint[256];

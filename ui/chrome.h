@@ -33,6 +33,9 @@ struct modal {
     void (*news)(struct ui *ui, void *st);
     void (*close)(void *st);
     void *st;
+    /* called every loop turn (may be NULL): does what is due (a debounced
+     * query) and returns the ms until it next needs a turn, or -1 */
+    int (*tick)(struct ui *ui, void *st);
 };
 
 /* Task kinds of modals start here; below are the UI's own. */

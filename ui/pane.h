@@ -76,6 +76,16 @@ extern const struct pane_ops campaigns_pane;
 /* Selects campaign id in the Campaigns pane (clearing a filter that hides it). */
 void campaigns_pane_select(void *st, const struct pane_data *d, const char *id);
 extern const struct pane_ops segments_pane;
+struct segdb_detail;
+/* Selects segment id (when a list with it arrives); closes details. */
+void segments_pane_select(void *st, const char *id);
+/* The selected segment's id, or NULL; the one whose details are open, or NULL. */
+const char *segments_pane_selected_id(void *st, const struct pane_data *d);
+const char *segments_pane_detail_id(void *st, const struct pane_data *d);
+/* The performance of segment id is being read; it arrived (*det taken
+ * when it is still wanted) or failed (det NULL, err why). */
+void segments_pane_perf_wanted(void *st, const char *id);
+void segments_pane_perf_arrived(void *st, const char *id, struct segdb_detail **det, const char *err);
 extern const struct pane_ops rate_pane;
 extern const struct pane_ops alerts_pane;
 /* The name of the rule selected in the Alerts pane, or NULL. */

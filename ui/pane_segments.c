@@ -1,4 +1,6 @@
-/* The Segments pane: each segment's rule, size, reach and engagement. */
+/* The Segments pane: each segment's rule, size, reach and engagement, and
+ * in a segment's details its performance (the campaigns sent to it, read
+ * when the details open: segacts.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include "format.h"
 #include "listview.h"
 #include "pane.h"
+#include "segments_db.h"
 #include "textmatch.h"
 
 struct segments_state {
@@ -16,6 +19,11 @@ struct segments_state {
     char *sel_id;          /* the selected segment, kept across updates (ours) */
     bool detail;
     size_t page;
+    /* the performance of the segment in details: asked for perf_id */
+    char perf_id[64];
+    bool perf_wait;
+    struct segdb_detail *perf;   /* ours */
+    char perf_err[300];
 };
 
 static void remember(struct segments_state *s, const struct pane_data *d)
@@ -65,6 +73,7 @@ static void destroy(void *st)
     struct segments_state *s = st;
     free(s->view);
     free(s->sel_id);
+    segdb_detail_free(&s->perf);
     free(s);
 }
 
@@ -89,6 +98,74 @@ static void engagement(const struct segment *g, int64_t v, char *buf, size_t n)
         snprintf(buf, n, "...");
     else
         fmt_percent(buf, n, v, g->size);
+}
+
+static void rate(double r, char *buf, size_t n)
+{
+    if (r < 0)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.1f%%", r * 100.0);
+}
+
+enum { P_ID, P_NAME, P_STATUS, P_SENT, P_OPEN, P_CLICK, P_N };
+static const struct col_spec perf_cols[P_N] = {
+    [P_ID] = { "CAMPAIGN", 8, 9, 0, 1 },
+    [P_NAME] = { "NAME", 10, 28, 1, 0 },
+    [P_STATUS] = { "STATUS", 6, 10, 0, 5 },
+    [P_SENT] = { "SENT", 5, 9, 0, 2 },
+    [P_OPEN] = { "OPEN", 5, 6, 0, 3 },
+    [P_CLICK] = { "CLICK", 5, 6, 0, 4 },
+};
+
+/* The segment's performance from line y on: the totals, then each
+ * campaign sent to it. Returns the next free line. */
+static int draw_perf(const struct segments_state *s, const struct segment *g,
+                     const struct ui_ctx *ctx, struct rect r, int y)
+{
+    int bottom = r.y + r.h;
+    char line[300], a[32], b[16], c[16];
+    const struct segdb_detail *p = s->perf && strcmp(s->perf->id, g->id) == 0 ? s->perf : NULL;
+    if (!p) {
+        bool mine = strcmp(s->perf_id, g->id) == 0;
+        snprintf(line, sizeof line, "Performance %s",
+                 mine && s->perf_err[0] ? s->perf_err : "reading the campaigns sent to it...");
+        if (y < bottom)
+            draw_text(ctx, y++, r.x, r.w, line, false, mine && s->perf_err[0] ? ROLE_WARN : ROLE_DIM);
+        return y;
+    }
+    fmt_grouped(a, sizeof a, p->sent);
+    rate(p->open_rate, b, sizeof b);
+    rate(p->click_rate, c, sizeof c);
+    snprintf(line, sizeof line, "Performance %zu campaign%s sent to it: %s sent, %s opened, %s clicked",
+             p->ncampaigns, p->ncampaigns == 1 ? "" : "s", a, b, c);
+    if (y < bottom)
+        draw_text(ctx, y++, r.x, r.w, line, false, ROLE_NORMAL);
+    if (p->refreshed_by && y < bottom) {
+        snprintf(line, sizeof line, "Refreshed   last by %s", p->refreshed_by);
+        draw_text(ctx, y++, r.x, r.w, line, false, ROLE_NORMAL);
+    }
+    if (!p->ncampaigns || y >= bottom)
+        return y;
+    int w[P_N];
+    layout_columns(perf_cols, P_N, r.w - 1, w);
+    table_header(ctx, y++, r, perf_cols, P_N, w, ~0u << P_SENT);
+    for (size_t i = 0; i < p->ncampaigns && y < bottom; i++) {
+        const struct segdb_campaign *k = &p->campaigns[i];
+        struct table_row t;
+        table_row_begin(&t, ctx, y++, r, false, ROLE_NORMAL);
+        table_cell(&t, w[P_ID], k->id, false);
+        table_cell(&t, w[P_NAME], k->name, false);
+        table_cell(&t, w[P_STATUS], k->status, false);
+        fmt_grouped(a, sizeof a, k->sent);
+        table_cell(&t, w[P_SENT], a, true);
+        rate(k->open_rate, b, sizeof b);
+        table_cell(&t, w[P_OPEN], b, true);
+        rate(k->click_rate, c, sizeof c);
+        table_cell(&t, w[P_CLICK], c, true);
+        table_row_end(&t);
+    }
+    return y;
 }
 
 static void draw_detail(struct segments_state *s, const struct pane_data *d,
@@ -117,9 +194,15 @@ static void draw_detail(struct segments_state *s, const struct pane_data *d,
     } else {
         snprintf(lines[n++], 300, "Refreshed   never");
     }
-    draw_title(ctx, r, "Segment details", "Esc back", true);
-    for (int i = 0; i < r.h - 1; i++)
-        draw_text(ctx, r.y + 1 + i, r.x, r.w, i < n ? lines[i] : "", false, ROLE_NORMAL);
+    draw_title(ctx, r, "Segment details", "f refresh  Esc back", true);
+    int y = r.y + 1, bottom = r.y + r.h;
+    for (int i = 0; i < n && y < bottom; i++)
+        draw_text(ctx, y++, r.x, r.w, lines[i], false, ROLE_NORMAL);
+    if (y < bottom)
+        draw_blank(ctx, y++, r.x, r.w, ROLE_NORMAL);
+    y = draw_perf(s, g, ctx, r, y);
+    while (y < bottom)
+        draw_blank(ctx, y++, r.x, r.w, ROLE_NORMAL);
 }
 
 static void draw(void *st, const struct pane_data *d, const struct ui_ctx *ctx, struct rect r,
@@ -220,7 +303,56 @@ static void click(void *st, const struct pane_data *d, int row)
 static bool accepts(void *st, enum action_id a)
 {
     const struct segments_state *s = st;
+    if (a == ACT_SEG_REFRESH)
+        return s->nview > 0 || s->detail;
+    if (a == ACT_NEW)
+        return !s->detail;
     return listview_accepts(a, s->detail);
+}
+
+void segments_pane_select(void *st, const char *id)
+{
+    struct segments_state *s = st;
+    free(s->sel_id);
+    s->sel_id = strdup(id);
+    s->detail = false;
+}
+
+const char *segments_pane_selected_id(void *st, const struct pane_data *d)
+{
+    const struct segments_state *s = st;
+    if (s->lv.sel >= s->nview || !d->segs)
+        return NULL;
+    return d->segs->v[s->view[s->lv.sel]].id;
+}
+
+const char *segments_pane_detail_id(void *st, const struct pane_data *d)
+{
+    const struct segments_state *s = st;
+    return s->detail ? segments_pane_selected_id(st, d) : NULL;
+}
+
+void segments_pane_perf_wanted(void *st, const char *id)
+{
+    struct segments_state *s = st;
+    snprintf(s->perf_id, sizeof s->perf_id, "%s", id);
+    s->perf_wait = true;
+    s->perf_err[0] = '\0';
+}
+
+void segments_pane_perf_arrived(void *st, const char *id, struct segdb_detail **det, const char *err)
+{
+    struct segments_state *s = st;
+    if (strcmp(s->perf_id, id) != 0)
+        return; /* asked for another since: the caller frees it */
+    s->perf_wait = false;
+    if (det && *det) {
+        segdb_detail_free(&s->perf);
+        s->perf = *det;
+        *det = NULL;
+    } else {
+        snprintf(s->perf_err, sizeof s->perf_err, "unknown: %s", err ? err : "the read failed");
+    }
 }
 
 const struct pane_ops segments_pane = {

@@ -25,6 +25,7 @@
 #include "ruleng.h"
 #include "acks.h"
 #include "campform.h"
+#include "segacts.h"
 #include "sanitize.h"
 #include "term_guard.h"
 #include "wakepipe.h"
@@ -60,6 +61,7 @@ static int translate_key(int ret, wint_t wch)
         case KEY_BACKSPACE: return KEYC_BACKSPACE;
         case KEY_F(1): return KEYC_F1;
         case KEY_F(2): return KEYC_F2;
+        case KEY_DC: return KEYC_DELETE;
         case KEY_RESIZE: return -2;
         case KEY_MOUSE: return -3;
         default: return -1;
@@ -195,6 +197,8 @@ static void take_news(struct ui *ui)
     while (dbworker_take_task(ui->db, &t)) {
         if (ui->mode == MODE_MODAL && t.kind >= DBW_TASK_MODAL && ui->modal.task)
             ui->modal.task(ui, ui->modal.st, &t);
+        else if (t.kind >= SEGACTS_TASK_FIRST && t.kind <= SEGACTS_TASK_LAST)
+            segacts_task(ui, &t);
         else if (t.kind >= DBW_TASK_CAMP && t.kind < DBW_TASK_MODAL)
             campform_task(ui, &t);
         else if (t.free_arg)
@@ -350,6 +354,8 @@ static bool global_action(struct ui *ui, enum action_id a)
 
 bool ui_run_action(struct ui *ui, enum action_id a)
 {
+    if (segacts_action(ui, a))
+        return true;
     struct pane_data d = pane_data_of(ui);
     struct pane *p = &ui->panes[ui->focus];
     if (p->ops->action(p->st, &d, a) == PANE_REDRAW) {
@@ -650,6 +656,7 @@ int ui_run(const struct config *cfg)
             dbworker_status(ui.db, &ui.dbst);
             ui.dirty = true; /* the clock and data ages tick */
         }
+        int due = ui.mode == MODE_MODAL && ui.modal.tick ? ui.modal.tick(&ui, ui.modal.st) : -1;
         if (ui.dirty) {
             draw(&ui);
             ui.dirty = false;
@@ -659,6 +666,8 @@ int ui_run(const struct config *cfg)
             { .fd = ui.wake[0], .events = POLLIN },
         };
         int timeout = (int)(1000 - clock_real_ms() % 1000) + 1;
+        if (due >= 0 && due < timeout)
+            timeout = due;
         int n = poll(pfd, 2, timeout);
         if (n < 0 && errno != EINTR)
             break;

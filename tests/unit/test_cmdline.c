@@ -18,9 +18,9 @@ static void test_complete(void **state)
     assert_int_equal(cmdline_complete(buf, sizeof buf, c, sizeof c), 1);
     assert_string_equal(buf, "campaigns ");
     strcpy(buf, "p");
-    assert_int_equal(cmdline_complete(buf, sizeof buf, c, sizeof c), 4);
-    assert_string_equal(buf, "p");      /* prev-pane page-down page-up pause: common "p" */
-    assert_string_equal(c, "prev-pane page-down page-up pause");
+    assert_int_equal(cmdline_complete(buf, sizeof buf, c, sizeof c), 6);
+    assert_string_equal(buf, "p");      /* prev-pane page-down page-up pause preview promote: common "p" */
+    assert_string_equal(c, "prev-pane page-down page-up pause preview promote");
     strcpy(buf, "page");
     assert_int_equal(cmdline_complete(buf, sizeof buf, c, sizeof c), 2);
     assert_string_equal(buf, "page-");
