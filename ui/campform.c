@@ -472,9 +472,9 @@ static void to_draft(const struct form *fm, struct authoring_draft *d)
             d->rate_limit = end != fm->f[i].line && !*end && r > 0 && r <= AUTHORING_RATE_MAX ? (int)r : -1;
             if (!fm->f[i].line[0])
                 d->rate_limit = 0;
-        } else if (strcmp(k, "send_at") == 0) {
+        } else if (strcmp(k, "send_at") == 0 && !d->send_at) {
             d->send_at = dup_nonempty(fm->f[i].line);
-        } else if (strcmp(k, "note") == 0) {
+        } else if (strcmp(k, "note") == 0 && !d->note) {
             d->note = dup_nonempty(fm->f[i].line);
         }
     }
