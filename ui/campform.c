@@ -15,6 +15,7 @@
 #include "chrome.h"
 #include "clock.h"
 #include "control.h"
+#include "lineedit.h"
 #include "curs.h"
 #include "pane.h"
 #include "sanitize.h"
@@ -148,42 +149,11 @@ static bool submit(struct ui *ui, enum task_kind kind, struct task *t, bool writ
 /* ---------------------------------------------------------------------- */
 /* Text editing                                                            */
 
-/* The byte length of the UTF-8 character that ends at s[len]. */
-static size_t last_char_len(const char *s, size_t len)
+static void set_int(struct lineedit *e, int v)
 {
-    size_t k = len;
-    while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
-        k--;
-    return k > 0 ? len - (k - 1) : 0;
-}
-
-static void append_key(char *buf, size_t n, int key)
-{
-    size_t len = strlen(buf);
-    unsigned c = (unsigned)key;
-    char enc[5];
-    size_t k = 0;
-    if (c < 0x20 || c == 0x7F || c > 0x10FFFF)
-        return;
-    if (c < 0x80) {
-        enc[k++] = (char)c;
-    } else if (c < 0x800) {
-        enc[k++] = (char)(0xC0 | (c >> 6));
-        enc[k++] = (char)(0x80 | (c & 0x3F));
-    } else if (c < 0x10000) {
-        enc[k++] = (char)(0xE0 | (c >> 12));
-        enc[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
-        enc[k++] = (char)(0x80 | (c & 0x3F));
-    } else {
-        enc[k++] = (char)(0xF0 | (c >> 18));
-        enc[k++] = (char)(0x80 | ((c >> 12) & 0x3F));
-        enc[k++] = (char)(0x80 | ((c >> 6) & 0x3F));
-        enc[k++] = (char)(0x80 | (c & 0x3F));
-    }
-    if (len + k + 1 <= n) {
-        memcpy(buf + len, enc, k);
-        buf[len + k] = '\0';
-    }
+    char buf[16];
+    snprintf(buf, sizeof buf, "%d", v);
+    lineedit_set(e, buf);
 }
 
 /* A whole file, its last newlines trimmed (editors add one); NULL when it
@@ -283,7 +253,7 @@ struct field {
     const char *label;
     const char *key;        /* the authoring problem's field name */
     enum fkind kind;
-    char line[LINE_MAX_BYTES];
+    struct lineedit ed;     /* F_LINE, F_TYPE, F_SEGMENT */
     char *text;             /* F_TEXT */
     int variant;            /* -1, or which variant's subject/body */
 };
@@ -338,7 +308,7 @@ static void layout_fields(struct form *fm, const struct authoring_draft *d)
     for (size_t i = 0; i < fm->nf; i++) {
         struct field *f = &fm->f[i];
         if (f->variant >= 0 && f->kind == F_LINE)
-            snprintf(keep_vs[f->variant], sizeof keep_vs[0], "%s", f->line);
+            snprintf(keep_vs[f->variant], sizeof keep_vs[0], "%s", f->ed.buf);
         if (f->variant >= 0 && f->kind == F_TEXT) {
             keep_vb[f->variant] = f->text;
             f->text = NULL;
@@ -348,7 +318,7 @@ static void layout_fields(struct form *fm, const struct authoring_draft *d)
     char *saved_text[MAX_FIELDS] = { 0 };
     size_t old = fm->nf;
     for (size_t i = 0; i < old; i++) {
-        snprintf(saved[i], sizeof saved[i], "%s", fm->f[i].line);
+        snprintf(saved[i], sizeof saved[i], "%s", fm->f[i].ed.buf);
         saved_text[i] = fm->f[i].variant < 0 ? fm->f[i].text : NULL;
     }
     fm->nf = 0;
@@ -362,32 +332,34 @@ static void layout_fields(struct form *fm, const struct authoring_draft *d)
     size_t fixed = fm->nf;
     if (old >= fixed) {
         for (size_t i = 0; i < fixed; i++) {
-            snprintf(fm->f[i].line, sizeof fm->f[i].line, "%s", saved[i]);
+            lineedit_set(&fm->f[i].ed, saved[i]);
             fm->f[i].text = saved_text[i];
             saved_text[i] = NULL;
         }
     } else if (d) {
-        snprintf(fm->f[0].line, LINE_MAX_BYTES, "%s", d->name ? d->name : "");
-        snprintf(fm->f[1].line, LINE_MAX_BYTES, "%s", d->type ? d->type : "email");
-        snprintf(fm->f[2].line, LINE_MAX_BYTES, "%s", d->segment_id ? d->segment_id : "");
-        snprintf(fm->f[3].line, LINE_MAX_BYTES, "%s", d->from ? d->from : "");
-        snprintf(fm->f[4].line, LINE_MAX_BYTES, "%s", d->subject ? d->subject : "");
+        lineedit_set(&fm->f[0].ed, d->name ? d->name : "");
+        lineedit_set(&fm->f[1].ed, d->type ? d->type : "email");
+        lineedit_set(&fm->f[2].ed, d->segment_id ? d->segment_id : "");
+        lineedit_set(&fm->f[3].ed, d->from ? d->from : "");
+        lineedit_set(&fm->f[4].ed, d->subject ? d->subject : "");
         fm->f[5].text = strdup(d->body ? d->body : "");
         size_t used = 0;
-        for (size_t i = 0; i < d->nvariants; i++) {
-            used += (size_t)snprintf(fm->f[6].line + used, LINE_MAX_BYTES - used, "%s%s %d", i ? ", " : "",
+        char vl[LINE_MAX_BYTES] = "";
+        for (size_t i = 0; i < d->nvariants && used < sizeof vl; i++) {
+            used += (size_t)snprintf(vl + used, sizeof vl - used, "%s%s %d", i ? ", " : "",
                                      d->variants[i].letter, d->variants[i].split);
+            lineedit_set(&fm->f[6].ed, vl);
             snprintf(keep_vs[i], sizeof keep_vs[0], "%s", d->variants[i].subject ? d->variants[i].subject : "");
             free(keep_vb[i]);
             keep_vb[i] = d->variants[i].body ? strdup(d->variants[i].body) : NULL;
         }
     } else {
-        snprintf(fm->f[1].line, LINE_MAX_BYTES, "email");
+        lineedit_set(&fm->f[1].ed, "email");
     }
     /* the variants' letters, in the order written */
-    const char *p = fm->f[6].line;
+    const char *p = fm->f[6].ed.buf;
     for (; *p; p++) {
-        if (*p >= 'A' && *p <= 'D' && (p == fm->f[6].line || p[-1] == ' ' || p[-1] == ',')) {
+        if (*p >= 'A' && *p <= 'D' && (p == fm->f[6].ed.buf || p[-1] == ' ' || p[-1] == ',')) {
             int v = *p - 'A';
             bool dup = false;
             for (size_t i = fixed; i < fm->nf; i++)
@@ -395,7 +367,7 @@ static void layout_fields(struct form *fm, const struct authoring_draft *d)
             if (dup || fm->nf + 2 > MAX_FIELDS - 3)
                 continue;
             struct field *s = add_field(fm, vsub_labels[v], vsub_keys[v], F_LINE, v);
-            snprintf(s->line, sizeof s->line, "%s", keep_vs[v]);
+            lineedit_set(&s->ed, keep_vs[v]);
             struct field *b = add_field(fm, vbody_labels[v], vbody_keys[v], F_TEXT, v);
             b->text = keep_vb[v];
             keep_vb[v] = NULL;
@@ -408,15 +380,15 @@ static void layout_fields(struct form *fm, const struct authoring_draft *d)
     struct field *no = add_field(fm, "Note", "note", F_LINE, -1);
     if (old >= fixed) {
         /* the three last fields were the last three of before */
-        snprintf(rl->line, sizeof rl->line, "%s", saved[old - 3]);
-        snprintf(sa->line, sizeof sa->line, "%s", saved[old - 2]);
-        snprintf(no->line, sizeof no->line, "%s", saved[old - 1]);
+        lineedit_set(&rl->ed, saved[old - 3]);
+        lineedit_set(&sa->ed, saved[old - 2]);
+        lineedit_set(&no->ed, saved[old - 1]);
     } else if (d) {
         if (d->rate_limit)
-            snprintf(rl->line, sizeof rl->line, "%d", d->rate_limit);
-        snprintf(sa->line, sizeof sa->line, "%s", d->send_at ? d->send_at : "");
+            set_int(&rl->ed, d->rate_limit);
+        lineedit_set(&sa->ed, d->send_at ? d->send_at : "");
     } else {
-        snprintf(rl->line, sizeof rl->line, "%d", AUTHORING_RATE_DEFAULT);
+        set_int(&rl->ed, AUTHORING_RATE_DEFAULT);
     }
     for (size_t i = 0; i < old; i++)
         free(saved_text[i]);
@@ -433,14 +405,14 @@ static char *dup_nonempty(const char *s)
 static void to_draft(const struct form *fm, struct authoring_draft *d)
 {
     authoring_draft_init(d);
-    d->name = dup_nonempty(fm->f[0].line);
-    d->type = dup_nonempty(fm->f[1].line);
-    d->segment_id = dup_nonempty(fm->f[2].line);
-    d->from = dup_nonempty(fm->f[3].line);
-    d->subject = dup_nonempty(fm->f[4].line);
+    d->name = dup_nonempty(fm->f[0].ed.buf);
+    d->type = dup_nonempty(fm->f[1].ed.buf);
+    d->segment_id = dup_nonempty(fm->f[2].ed.buf);
+    d->from = dup_nonempty(fm->f[3].ed.buf);
+    d->subject = dup_nonempty(fm->f[4].ed.buf);
     d->body = dup_nonempty(fm->f[5].text);
     /* "A 50, B 50" */
-    const char *p = fm->f[6].line;
+    const char *p = fm->f[6].ed.buf;
     while (*p && d->nvariants < AUTHORING_MAX_VARIANTS) {
         while (*p == ' ' || *p == ',')
             p++;
@@ -459,7 +431,7 @@ static void to_draft(const struct form *fm, struct authoring_draft *d)
             if (fm->f[i].variant != v->letter[0] - 'A')
                 continue;
             if (fm->f[i].kind == F_LINE && !v->subject)
-                v->subject = dup_nonempty(fm->f[i].line);
+                v->subject = dup_nonempty(fm->f[i].ed.buf);
             else if (fm->f[i].kind == F_TEXT && !v->body)
                 v->body = dup_nonempty(fm->f[i].text);
         }
@@ -468,14 +440,14 @@ static void to_draft(const struct form *fm, struct authoring_draft *d)
         const char *k = fm->f[i].key;
         char *end;
         if (strcmp(k, "rate_limit_per_minute") == 0) {
-            long r = strtol(fm->f[i].line, &end, 10);
-            d->rate_limit = end != fm->f[i].line && !*end && r > 0 && r <= AUTHORING_RATE_MAX ? (int)r : -1;
-            if (!fm->f[i].line[0])
+            long r = strtol(fm->f[i].ed.buf, &end, 10);
+            d->rate_limit = end != fm->f[i].ed.buf && !*end && r > 0 && r <= AUTHORING_RATE_MAX ? (int)r : -1;
+            if (!fm->f[i].ed.buf[0])
                 d->rate_limit = 0;
         } else if (strcmp(k, "send_at") == 0 && !d->send_at) {
-            d->send_at = dup_nonempty(fm->f[i].line);
+            d->send_at = dup_nonempty(fm->f[i].ed.buf);
         } else if (strcmp(k, "note") == 0 && !d->note) {
-            d->note = dup_nonempty(fm->f[i].line);
+            d->note = dup_nonempty(fm->f[i].ed.buf);
         }
     }
     d->version = fm->editing ? fm->version : 0;
@@ -547,7 +519,7 @@ static void start_save(struct ui *ui, struct form *fm)
     }
     to_draft(fm, &t->draft);
     const struct field *note = &fm->f[fm->nf - 1];
-    snprintf(t->rq.note, sizeof t->rq.note, "%s", note->line);
+    snprintf(t->rq.note, sizeof t->rq.note, "%s", note->ed.buf);
     if (submit(ui, TK_SAVE, t, true, run_save)) {
         fm->saving = true;
         snprintf(fm->message, sizeof fm->message, "Checking and saving...");
@@ -574,7 +546,7 @@ static bool form_key(struct ui *ui, void *st, int key)
         else if (key == KEYC_UP || key == 'k')
             fm->pick = fm->pick ? fm->pick - 1 : 0;
         else if (key == KEYC_ENTER && segment_at(ui, fm->pick)) {
-            snprintf(f->line, sizeof f->line, "%s", segment_at(ui, fm->pick)->id);
+            lineedit_set(&f->ed, segment_at(ui, fm->pick)->id);
             fm->picking = false;
             fm->dirty = true;
             revalidate(fm);
@@ -607,7 +579,7 @@ static bool form_key(struct ui *ui, void *st, int key)
             fm->picking = true;
             fm->pick = 0;
             for (size_t i = 0; ui->segs && i < ui->segs->n; i++)
-                if (strcmp(ui->segs->v[i].id, f->line) == 0)
+                if (strcmp(ui->segs->v[i].id, f->ed.buf) == 0)
                     fm->pick = i;
         } else if (f->kind == F_TEXT) {
             char msg[300] = "";
@@ -625,29 +597,25 @@ static bool form_key(struct ui *ui, void *st, int key)
         }
         return true;
     case KEYC_BACKSPACE:
-        if (f->kind == F_LINE || f->kind == F_SEGMENT) {
-            size_t len = strlen(f->line);
-            f->line[len - last_char_len(f->line, len)] = '\0';
+        if ((f->kind == F_LINE || f->kind == F_SEGMENT) && lineedit_key(&f->ed, key) == LINEEDIT_CHANGED)
             fm->dirty = true;
-        }
         break;
     case ' ':
         if (f->kind == F_TYPE) {
             size_t i = 0;
-            while (i < 3 && strcmp(types[i], f->line) != 0)
+            while (i < 3 && strcmp(types[i], f->ed.buf) != 0)
                 i++;
-            snprintf(f->line, sizeof f->line, "%s", types[(i + 1) % 3]);
+            lineedit_set(&f->ed, types[(i + 1) % 3]);
             fm->dirty = true;
             break;
         }
         /* fall through */
     default:
-        if (key >= 0x20 && key != 0x7F && key < KEYC_UP && (f->kind == F_LINE || f->kind == F_SEGMENT)) {
-            append_key(f->line, sizeof f->line, key);
-            fm->dirty = true;
-        } else {
+        if (f->kind != F_LINE && f->kind != F_SEGMENT)
             return true;
-        }
+        if (lineedit_key(&f->ed, key) != LINEEDIT_CHANGED)
+            return true; /* the cursor moved, or not a key of ours */
+        fm->dirty = true;
     }
     if (fm->cur == 6) /* the variants line decides which variant fields there are */
         layout_fields(fm, NULL);
@@ -691,28 +659,28 @@ static void form_draw(struct ui *ui, void *st, struct rect r)
                 if (*c == '\n')
                     *c = ' ';
         } else if (f->kind == F_TYPE) {
-            snprintf(val, sizeof val, "%s  (Space: email, sms, push)", f->line);
+            snprintf(val, sizeof val, "%s  (Space: email, sms, push)", f->ed.buf);
         } else if (f->kind == F_SEGMENT) {
             const struct segment *sg = NULL;
             for (size_t k = 0; ui->segs && k < ui->segs->n; k++)
-                if (strcmp(ui->segs->v[k].id, f->line) == 0)
+                if (strcmp(ui->segs->v[k].id, f->ed.buf) == 0)
                     sg = &ui->segs->v[k];
             if (sg)
-                snprintf(val, sizeof val, "%s  %s, %lld reachable  (Enter picks)", f->line, sg->name,
+                snprintf(val, sizeof val, "%s  %s, %lld reachable  (Enter picks)", f->ed.buf, sg->name,
                          (long long)sg->reachable);
             else
-                snprintf(val, sizeof val, "%s  (Enter picks a segment)", f->line);
+                snprintf(val, sizeof val, "%s  (Enter picks a segment)", f->ed.buf);
         } else if (i == 6) {
-            snprintf(val, sizeof val, "%s  (e.g. A 50, B 50; empty: no A/B test)", f->line);
+            snprintf(val, sizeof val, "%s  (e.g. A 50, B 50; empty: no A/B test)", f->ed.buf);
         } else {
-            snprintf(val, sizeof val, "%s", f->line);
+            snprintf(val, sizeof val, "%s", f->ed.buf);
         }
         int pw = prob ? (r.w - lw) / 2 : 0;
         draw_text(&ui->ctx, y, r.x + lw, r.w - lw - pw, val, false, ROLE_NORMAL);
         if (prob)
             draw_text(&ui->ctx, y, r.x + r.w - pw, pw, prob, false, ROLE_CRIT);
         if (sel && (f->kind == F_LINE || f->kind == F_SEGMENT)) {
-            int w = san_width(f->line, strlen(f->line), ui->ctx.san);
+            int w = san_width(f->ed.buf, f->ed.cur, ui->ctx.san);
             ui->cursor_y = y;
             ui->cursor_x = r.x + lw + (w < r.w - lw - 1 ? w : r.w - lw - 1);
         }
