@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The seed's Playwright flow, in the real console over the demo stack: a
-# new campaign from the form (a segment from the picker, the subject typed,
+# new segment from the segment editor, refreshed; a new campaign to it
+# from the form (a segment from the picker, the subject typed,
 # the body written in $EDITOR), previewed for a contact, test-sent, then
 # launched: "Campaign launched". Then editing it: refused while it sends
 # (the pause confirm comes first), allowed once paused, and a second
@@ -8,9 +9,8 @@
 # Hostile text in the name and body is stored and shown literally.
 . "$(dirname "$0")/../lib.sh"
 stack_up
-seg=seg_5
-segname=$(sql "SELECT name FROM segments WHERE id = '$seg'")
-[ -n "$segname" ] || fail "the demo data has no $seg"
+want=$(sql "SELECT count(*) FROM contacts WHERE attributes->>'plan' = 'enterprise'")
+[ "$want" -gt 0 ] || fail "the demo data has no enterprise contact"
 contacts_before=$(sql "SELECT count(*) FROM contacts")
 hostile="Winter '; DROP TABLE contacts; -- sale"
 
@@ -24,13 +24,33 @@ chmod +x "$T_TMP/editor.sh"
 CONSOLE_ENV="LANG=C.UTF-8 TERM=xterm-256color EDITOR=$T_TMP/editor.sh" console_start 140 40
 expect_screen 15 "^ Campaigns  [0-9]+  sort: status"
 
+# --- a new segment, in the console: the editor, then f materializes it ------
+keys 2
+expect_screen 10 "n new"
+keys n
+expect_screen 5 "New segment"
+keys -l "E2E enterprise"
+keys Tab
+keys -l 'plan = "enterprise"'
+expect_screen 10 "Size  [0-9,]+ contacts"
+keys Enter
+expect_screen 10 "Segment seg_[0-9]+ created: E2E enterprise"
+seg=$(sql "SELECT id FROM segments WHERE name = 'E2E enterprise'")
+segname="E2E enterprise"
+[ -n "$seg" ] || fail "the new segment is not in the database"
+keys f
+expect_screen 15 "$seg refreshed: "
+eq "its members" "$(sql "SELECT count(*) FROM segment_members WHERE segment_id = '$seg'")" "$want"
+keys 1
+expect_screen 5 "^ Campaigns  [0-9]+  sort: status"
+
 # --- the form: name, segment from the picker, from, subject, body --------
 keys n
 expect_screen 5 "New campaign  F2 save  Esc cancel"
 keys -l "$hostile"
 keys Down Down Enter
 expect_screen 5 "Pick a segment \(Enter chooses, Esc closes\):"
-for _ in $(seq 12); do screen_has "^> $seg " && break; keys j; done
+for _ in $(seq 20); do screen_has "^> $seg " && break; keys j; done
 expect_screen 2 "^> $seg "
 keys Enter
 expect_screen 5 "Segment +$seg  $segname, [0-9]+ reachable"
