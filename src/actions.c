@@ -248,7 +248,7 @@ void keymap_print_man(FILE *out)
 {
     struct keymap km;
     keymap_init(&km);
-    fputs(".TS\nl l l.\n", out);
+    fputs(".TS\nl l lx.\n", out);
     for (int s = SCOPE_GLOBAL; s <= SCOPE_LAST; s++) {
         for (int a = 1; a < ACT_COUNT; a++) {
             if ((int)action_defs[a].scope != s)
@@ -259,9 +259,10 @@ void keymap_print_man(FILE *out)
             man_text(out, keys);
             fputc('\t', out);
             man_text(out, action_defs[a].name);
-            fputc('\t', out);
+            /* a text block: the help wraps in a narrow terminal */
+            fputs("\tT{\n", out);
             man_text(out, action_defs[a].help);
-            fputc('\n', out);
+            fputs("\nT}\n", out);
         }
     }
     fputs(".TE\n", out);

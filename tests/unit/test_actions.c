@@ -112,7 +112,7 @@ static void test_man_table(void **state)
     keymap_print_man(f);
     fclose(f);
     assert_non_null(strstr(buf, ".TS\n"));
-    assert_non_null(strstr(buf, "\\&j Down\tdown\tnext row\n"));
+    assert_non_null(strstr(buf, "\\&j Down\tdown\tT{\nnext row\nT}\n"));
     assert_non_null(strstr(buf, "\\&PgDn C\\-f\tpage\\-down\t"));
     free(buf);
 }
