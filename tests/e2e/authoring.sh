@@ -38,6 +38,8 @@ expect_screen 10 "Segment seg_[0-9]+ created: E2E enterprise"
 seg=$(sql "SELECT id FROM segments WHERE name = 'E2E enterprise'")
 segname="E2E enterprise"
 [ -n "$seg" ] || fail "the new segment is not in the database"
+# the list reloads with the new segment selected: f is for it
+expect_screen 10 "^>$seg +E2E enterprise"
 keys f
 expect_screen 15 "$seg refreshed: "
 eq "its members" "$(sql "SELECT count(*) FROM segment_members WHERE segment_id = '$seg'")" "$want"
