@@ -42,7 +42,7 @@ static int fail(struct jp *j, const char *fmt, ...)
 static void escape_ascii(char *dst, size_t dstsz, const char *src, size_t max)
 {
     size_t n = 0;
-    for (size_t i = 0; src && src[i] && i < max && n + 5 < dstsz; i++) {
+    for (size_t i = 0; src && i < max && src[i] && n + 5 < dstsz; i++) {
         unsigned char c = (unsigned char)src[i];
         if (c >= 0x20 && c < 0x7f) {
             dst[n++] = (char)c;
@@ -349,8 +349,11 @@ static json_t *envelope(struct jp *j, const char *body, size_t len, int http_sta
     if (!http_ok) {
         char snippet[160] = "";
         if (!*root && body && len) {
-            size_t line = strcspn(body, "\r\n");
-            escape_ascii(snippet, sizeof snippet, body, line < len ? line : len);
+            /* the body's first line: it has no NUL at its end */
+            size_t line = 0;
+            while (line < len && body[line] != '\r' && body[line] != '\n')
+                line++;
+            escape_ascii(snippet, sizeof snippet, body, line);
         }
         fail(j, "HTTP %d%s%.120s", http_status, snippet[0] ? ": " : "", snippet);
         goto bad;

@@ -123,6 +123,16 @@ static void test_envelope(void **state)
     expect_alerts_error("{\"status\":\"error\"}", 500, "/api/v1/alerts: HTTP 500: error with no message");
     expect_alerts_error("{\"status\":\"success\",\"data\":{\"alerts\":[]}}", 503, "/api/v1/alerts: HTTP 503");
     expect_alerts_error("Service Unavailable\r\nmore", 503, "/api/v1/alerts: HTTP 503: Service Unavailable");
+    /* a body is not NUL-terminated: a first line that runs to its end is
+     * read to its length, not past it (the fuzzer found this) */
+    const char text[] = "Bad Gateway";
+    char *exact = malloc(sizeof text - 1);
+    assert_non_null(exact);
+    memcpy(exact, text, sizeof text - 1);
+    struct promapi_alerts a;
+    assert_int_equal(promapi_parse_alerts(exact, sizeof text - 1, 502, &a, err, sizeof err), -1);
+    assert_string_equal(err, "/api/v1/alerts: HTTP 502: Bad Gateway");
+    free(exact);
 }
 
 static void test_query_shapes(void **state)
