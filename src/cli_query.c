@@ -122,28 +122,6 @@ static int64_t widest_range(const struct promql_expr *e)
     return w;
 }
 
-static size_t split(const char *list, char urls[][1024], size_t max)
-{
-    size_t n = 0;
-    const char *p = list;
-    while (p && *p && n < max) {
-        size_t len = strcspn(p, ",");
-        const char *s = p;
-        while (len && *s == ' ') {
-            s++;
-            len--;
-        }
-        while (len && s[len - 1] == ' ')
-            len--;
-        if (len)
-            snprintf(urls[n++], 1024, "%.*s", (int)len, s);
-        p = strchr(p, ',');
-        if (p)
-            p++;
-    }
-    return n;
-}
-
 /* Prints r as --json does: /api/v1/query's answer, and how many scrapes
  * the console made (0 when a server answered). */
 static int print_json(const struct promql_result *r, int64_t at, int rounds)
@@ -256,7 +234,8 @@ int cli_query(const struct config *cfg, int argc, char **argv)
         return EXIT_USAGE;
     }
     char urls[QUERY_MAX_TARGETS][1024];
-    size_t n = split(cfg->metrics_url, urls, QUERY_MAX_TARGETS);
+    const char *url_ptrs[QUERY_MAX_TARGETS];
+    size_t n = config_split_list(cfg->metrics_url, urls, url_ptrs, QUERY_MAX_TARGETS);
     if (n == 0) {
         cli_say("query: no metrics_url is configured: nothing to scrape (see marketing.conf(5))");
         promql_free(&e);
